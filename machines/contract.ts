@@ -1,0 +1,216 @@
+/**
+ * The contract between the pure machines (machines/) and the I/O edge (src/).
+ * Machines declare the actors, actions and events below by name; src/runtime
+ * supplies the implementations with `.provide(...)`. Nothing here does I/O.
+ *
+ * Changing a shape here changes both sides: keep it small and documented.
+ */
+import type { Call, Event, FrameworkInfo, MasterInfo, Offer, TaskState, TaskStatus } from '../src/mesos/types.js';
+
+/** An error as data (machines never hold Error objects). */
+export interface ErrorRecord {
+  /** A stable code from src/mesos/errors.ts (MESOS_NOT_LEADER, HEARTBEAT_TIMEOUT, STREAM_ENDED, ...). */
+  code: string;
+  message: string;
+  status?: number;
+}
+
+// ---------------------------------------------------------------------------
+// Job configuration (validated flags; plain data)
+
+export interface JobConfig {
+  /** Framework and job name; prefix of task ids. */
+  name: string;
+  /** Shell command of every task. */
+  cmd: string;
+  cpus: number;
+  memMb: number;
+  /** Tasks per round (also the most that ever run at once). */
+  maxTasks: number;
+  /** Cooldown between rounds, seconds. */
+  waitSeconds: number;
+  /** Rounds to run; 0 = forever. */
+  rounds: number;
+  role: string;
+  /** Seconds to let running tasks finish after SIGTERM before killing them. */
+  graceSeconds: number;
+  env: Record<string, string>;
+  uris: string[];
+  image?: string;
+  containerizer: 'docker' | 'mesos';
+  /** Unix user tasks run as (CommandInfo.user is left unset: FrameworkInfo.user applies). */
+  user: string;
+  /** A short random string chosen at process start, part of every task id. */
+  runId: string;
+}
+
+// ---------------------------------------------------------------------------
+// Persisted state (state file or ZooKeeper): what a restarted or standby
+// scheduler needs to carry on without relaunching or forgetting tasks.
+
+export interface PersistedTask {
+  taskId: string;
+  agentId?: string;
+  round: number;
+  index: number;
+  /** Last known Mesos state; 'PENDING_LAUNCH' = written before ACCEPT was sent. */
+  state: TaskState | 'PENDING_LAUNCH';
+}
+
+export interface PersistedState {
+  version: 1;
+  frameworkName: string;
+  frameworkId?: string;
+  /** The round in progress (1-based), 0 before the first. */
+  round: number;
+  /** Rounds completed so far and whether every task of them finished. */
+  completedRounds: number;
+  allFinished: boolean;
+  /** Non-terminal (and just-ended) tasks of the current round. */
+  tasks: PersistedTask[];
+  /** 'cooldown' between rounds (the round above is complete), else 'round'. */
+  phase: 'round' | 'cooldown';
+  /**
+   * Stamped by the runtime when it writes (the machines have no clock):
+   * write time and, in cooldown, when the cooldown ends (ms since epoch).
+   */
+  updatedAt?: number;
+  cooldownUntil?: number;
+}
+
+// ---------------------------------------------------------------------------
+// Actors supplied by src/
+
+/** Input of the `subscription` callback actor: open one SUBSCRIBE stream. */
+export interface SubscriptionInput {
+  frameworkInfo: FrameworkInfo;
+  /** Set when re-subscribing (FrameworkInfo.id and Call.framework_id). */
+  frameworkId?: string;
+  /** Roles to subscribe as suppressed (Call.Subscribe.suppressed_roles). */
+  suppressedRoles: string[];
+  /** Increases with every subscription attempt; stale results carry an older one. */
+  generation: number;
+}
+
+/**
+ * Events the `subscription` actor sends back to the framework machine. It
+ * finds the leader (master list with 307 redirects, or ZooKeeper), POSTs
+ * SUBSCRIBE and streams events. It sends exactly one `conn.lost` when the
+ * attempt or the stream ends for any reason, and nothing after it.
+ */
+export type SubscriptionEvent =
+  | { type: 'conn.subscribed'; generation: number; streamId: string; master: string; frameworkId: string; heartbeatIntervalSeconds: number; masterInfo?: MasterInfo }
+  | { type: 'conn.leader'; generation: number; master: string }
+  | { type: 'conn.lost'; generation: number; error: ErrorRecord }
+  | { type: 'mesos.heartbeat'; generation: number }
+  | { type: 'mesos.offers'; generation: number; offers: Offer[]; receivedAt: number }
+  | { type: 'mesos.rescind'; generation: number; offerId: string }
+  | { type: 'mesos.update'; generation: number; status: TaskStatus }
+  | { type: 'mesos.failure'; generation: number; agentId?: string; executorId?: string; status?: number }
+  | { type: 'mesos.message'; generation: number; agentId: string; executorId: string; data: string }
+  | { type: 'mesos.error'; generation: number; message: string }
+  | { type: 'mesos.other'; generation: number; event: Event };
+
+// ---------------------------------------------------------------------------
+// Actions supplied by src/
+
+/**
+ * `sendCall`: POST one call to the current master with the current stream id.
+ * Fire and forget. The runtime drops calls made while not subscribed (they
+ * would get 403) and, when a call's answer shows the subscription is gone
+ * (403, stale stream 400, 307, 503), sends `call.failed` to the framework actor.
+ * The runtime fills in `framework_id`; the machines build the rest with the
+ * builders in machines/policy/calls.ts.
+ */
+export interface SendCallParams { call: Call }
+
+/** `persist`: write the state synchronously-ordered before the next call goes out. */
+export interface PersistParams { state: PersistedState }
+
+/** Notifications for logs, metrics, the status endpoint and tests (see src/runtime/signals.ts). */
+export type Notification =
+  | { type: 'subscribed'; frameworkId: string; master: string; resubscribe: boolean }
+  | { type: 'disconnected'; reason: string; message: string; retryInMs?: number }
+  | { type: 'leaderChanged'; master: string }
+  | { type: 'frameworkRemoved'; frameworkId: string; message: string }
+  | { type: 'fatal'; message: string }
+  | { type: 'offersReceived'; count: number }
+  | { type: 'taskLaunched'; taskId: string; round: number; agentId: string }
+  | { type: 'taskState'; taskId: string; round: number; state: string; reason?: string; source?: string; message?: string }
+  | { type: 'taskEnded'; taskId: string; round: number; state: string; reason?: string; ok: boolean; message?: string }
+  | { type: 'acknowledged'; taskId: string; state: string }
+  | { type: 'roundStarted'; round: number; tasks: number }
+  | { type: 'roundFinished'; round: number; finished: number; failed: number }
+  | { type: 'cooldown'; round: number; seconds: number }
+  | { type: 'suppressed' }
+  | { type: 'revived' }
+  | { type: 'reconcile'; tasks: number; attempt: number; implicit: boolean }
+  | { type: 'unknownTask'; taskId: string; state: string };
+
+// ---------------------------------------------------------------------------
+// Events from the runtime to the framework machine
+
+export type RuntimeEvent =
+  /** A call's answer says the subscription is gone (see SendCallParams). */
+  | { type: 'call.failed'; generation: number; error: ErrorRecord }
+  /** SIGINT/SIGTERM: stop launching, let tasks finish within the grace, then TEARDOWN. */
+  | { type: 'framework.stop' }
+  /** Second signal: end now (kill what runs, TEARDOWN, exit). */
+  | { type: 'framework.stopNow' }
+  /** HA leader stepping down: stop without TEARDOWN so a standby carries on. */
+  | { type: 'framework.handover' };
+
+/** Timing policy of the framework machine; every field has a documented default in machines/policy. */
+export interface Timing {
+  /** Reconnect backoff: first delay, cap, growth factor and jitter fraction (0..1). */
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  backoffFactor: number;
+  backoffJitter: number;
+  /** Heartbeat intervals without any event before the stream counts as dead. */
+  missedHeartbeats: number;
+  /** Explicit reconciliation retry: first delay and cap. */
+  reconcileInitialMs: number;
+  reconcileMaxMs: number;
+  /** Interval of implicit reconciliation while subscribed. */
+  implicitReconcileMs: number;
+  /** Re-send REVIVE when no offer arrived for this long while tasks are wanted. */
+  reviveRepeatMs: number;
+  /** Refuse filter for declined offers while tasks are wanted / while idle (seconds). */
+  declineWantedSeconds: number;
+  declineIdleSeconds: number;
+}
+
+/** Input of the framework (root) machine. */
+export interface FrameworkInput {
+  /** user, name, role, failover_timeout, hostname, principal, capabilities; no id. */
+  frameworkInfo: FrameworkInfo;
+  job: JobConfig;
+  /** State loaded from the state file or ZooKeeper, to carry on after a restart or takeover. */
+  restored?: PersistedState;
+  /** Seed of the machine's own PRNG (backoff jitter), so runs are reproducible. */
+  seed: number;
+  timing?: Partial<Timing>;
+}
+
+/**
+ * Everything machines/index.ts `buildFrameworkMachine(effects)` needs from src/.
+ * `subscription` is a callback actor (xstate `fromCallback`) taking
+ * SubscriptionInput and sending back SubscriptionEvent; its disposer aborts
+ * the stream.
+ */
+export interface Effects<SubscriptionLogic> {
+  subscription: SubscriptionLogic;
+  sendCall(params: SendCallParams): void;
+  persist(params: PersistParams): void;
+  notify(notification: Notification): void;
+}
+
+/** What the framework actor outputs when it reaches a final state. */
+export interface FrameworkOutput {
+  exitCode: number;
+  reason: 'completed' | 'stopped' | 'handover' | 'fatal';
+  message?: string;
+}
+
+export type { Call, TaskState, TaskStatus, Offer, FrameworkInfo };

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The one test command (npm test): installs what the tests need that npm does not
+# bring (ZooKeeper from Debian's packages), builds, checks generated files, and
+# runs every test with Node's test runner. Each test starts and stops its own
+# servers (emulated masters, a throwaway ZooKeeper) on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -e /usr/share/java/zookeeper.jar ]; then
+  echo "test: installing ZooKeeper (Debian package 'zookeeper') for the zk:// and HA tests" >&2
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq zookeeper >/dev/null
+  else
+    sudo apt-get update -qq >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zookeeper >/dev/null
+  fi
+fi
+
+npm run --silent build
+npx tsx scripts/gen-proto.ts --check
+npx tsc -p tsconfig.test.json
+
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+if [ "$#" -gt 0 ]; then files=("$@"); fi
+exec node --import tsx --test --test-reporter=spec --test-timeout=180000 "${files[@]}"

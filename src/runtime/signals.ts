@@ -1,0 +1,29 @@
+/**
+ * Domain signals the runtime emits as the scheduler works. Metrics, the status
+ * endpoint, live progress and tests listen here instead of reaching into the
+ * machines. Emitting is synchronous and cheap; listeners must not throw.
+ */
+import { EventEmitter } from 'node:events';
+
+export interface SignalMap {
+  /** A new subscription was established (first or after failover). */
+  subscribed: [{ frameworkId: string; master: string; resubscribe: boolean; reconnectMs?: number }];
+  /** The connection to the master was lost; `reason` is an error code. */
+  disconnected: [{ reason: string; message: string }];
+  /** The leading master changed (redirect or detection). */
+  leaderChanged: [{ master: string }];
+  offersReceived: [{ count: number }];
+  offerAccepted: [{ offerId: string; heldMs: number; tasks: number }];
+  offerDeclined: [{ offerId: string; heldMs: number }];
+  taskLaunched: [{ taskId: string; round: number; agentId: string }];
+  taskState: [{ taskId: string; round: number; state: string; reason?: string; source?: string; message?: string }];
+  taskEnded: [{ taskId: string; round: number; state: string; reason?: string; ok: boolean }];
+  acknowledged: [{ taskId: string; state: string }];
+  roundStarted: [{ round: number; tasks: number }];
+  roundFinished: [{ round: number; finished: number; failed: number }];
+  cooldown: [{ round: number; until: number }];
+  suppressed: [];
+  revived: [];
+}
+
+export class Signals extends EventEmitter<SignalMap> {}

@@ -71,6 +71,15 @@ export interface PersistedState {
   /** 'cooldown' between rounds (the round above is complete), else 'round'. */
   phase: 'round' | 'cooldown';
   /**
+   * Counters of the round above (added by the machines; optional so older
+   * files load): tasks launched so far (PENDING_LAUNCH included) and tasks
+   * that ended TASK_FINISHED / otherwise. Ended tasks leave `tasks`, so without
+   * these a restarted scheduler could not tell how many tasks the round still wants.
+   */
+  launchedInRound?: number;
+  finishedInRound?: number;
+  failedInRound?: number;
+  /**
    * Stamped by the runtime when it writes (the machines have no clock):
    * write time and, in cooldown, when the cooldown ends (ms since epoch).
    */
@@ -179,6 +188,12 @@ export interface Timing {
   /** Refuse filter for declined offers while tasks are wanted / while idle (seconds). */
   declineWantedSeconds: number;
   declineIdleSeconds: number;
+  /** Stopping: how long to wait for killed tasks to end before giving up on them. */
+  killWaitMs: number;
+  /** The job ended while disconnected: how long to try to resubscribe to send TEARDOWN. */
+  teardownWaitMs: number;
+  /** A launched task with no update for this long is reconciled (the launch may have been lost). */
+  launchTimeoutMs: number;
 }
 
 /** Input of the framework (root) machine. */
@@ -191,6 +206,11 @@ export interface FrameworkInput {
   /** Seed of the machine's own PRNG (backoff jitter), so runs are reproducible. */
   seed: number;
   timing?: Partial<Timing>;
+  /**
+   * Wall clock (ms since epoch) when the actor starts. With restored.cooldownUntil
+   * it gives the remaining cooldown after a restart; without it the full cooldown runs.
+   */
+  now?: number;
 }
 
 /**

@@ -9,21 +9,29 @@ export interface SignalMap {
   /** A new subscription was established (first or after failover). */
   subscribed: [{ frameworkId: string; master: string; resubscribe: boolean; reconnectMs?: number }];
   /** The connection to the master was lost; `reason` is an error code. */
-  disconnected: [{ reason: string; message: string }];
+  disconnected: [{ reason: string; message: string; retryInMs?: number }];
   /** The leading master changed (redirect or detection). */
   leaderChanged: [{ master: string }];
   offersReceived: [{ count: number }];
+  /** `heldMs`: from the OFFERS event's arrival to the ACCEPT/DECLINE call going out. */
   offerAccepted: [{ offerId: string; heldMs: number; tasks: number }];
   offerDeclined: [{ offerId: string; heldMs: number }];
+  offerRescinded: [{ offerId: string }];
   taskLaunched: [{ taskId: string; round: number; agentId: string }];
   taskState: [{ taskId: string; round: number; state: string; reason?: string; source?: string; message?: string }];
-  taskEnded: [{ taskId: string; round: number; state: string; reason?: string; ok: boolean }];
+  taskEnded: [{ taskId: string; round: number; state: string; reason?: string; ok: boolean; message?: string }];
   acknowledged: [{ taskId: string; state: string }];
   roundStarted: [{ round: number; tasks: number }];
   roundFinished: [{ round: number; finished: number; failed: number }];
   cooldown: [{ round: number; until: number }];
   suppressed: [];
   revived: [];
+  reconcile: [{ tasks: number; attempt: number; implicit: boolean }];
+  unknownTask: [{ taskId: string; state: string }];
+  frameworkRemoved: [{ frameworkId: string; message: string }];
+  fatal: [{ message: string }];
+  /** Every event from the master (type as on the wire, e.g. HEARTBEAT) and when it arrived. */
+  event: [{ type: string; at: number }];
 }
 
 export class Signals extends EventEmitter<SignalMap> {}

@@ -20,8 +20,15 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
+/**
+ * STATE_CORRUPT: unreadable or invalid state (left untouched);
+ * STATE_FOREIGN: state of another framework name (left untouched);
+ * STATE_IO: the file system or ZooKeeper failed;
+ * STATE_STALE: another instance took over the state (HA: this one no longer
+ * leads) — stop acting, do not retry the write.
+ */
 export class StateStoreError extends Error {
-  readonly code: 'STATE_CORRUPT' | 'STATE_FOREIGN' | 'STATE_IO';
+  readonly code: 'STATE_CORRUPT' | 'STATE_FOREIGN' | 'STATE_IO' | 'STATE_STALE';
   constructor(code: StateStoreError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StateStoreError';

@@ -1,0 +1,115 @@
+/**
+ * The same workloads with the `mesos-framework` npm package (0.5.3, JSON
+ * only), against the same kind of emulator, timed the same way at the
+ * emulator. It is installed at bench time into bench/.work (never into the
+ * project), loaded in this process, and driven through its public API:
+ * custom OFFERS and UPDATE handlers calling `decline` and `acknowledge`.
+ * Our scheduler runs the same workload in JSON beside it (and protobuf is in
+ * the offers figures). Any failure is reported as "not measured: <why>".
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { envInt, type BenchOptions } from '../lib/options.js';
+import { figure, notMeasured, type Figure, type FigureOutput } from '../lib/results.js';
+import { until } from '../lib/stats.js';
+import { EmulatorTap, OfferSpans } from '../lib/tap.js';
+import { offerCluster, schedulerOfferTrial } from './offers.js';
+
+const VERSION = '0.5.3';
+const WARMUP = 2;
+
+interface MfScheduler {
+  frameworkId: string | null;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  subscribe(): void;
+  decline(offers: unknown[], filters: unknown): void;
+  teardown(): void;
+  httpRequest?: { abort?: () => void; destroy?: () => void };
+}
+
+async function install(workDir: string, log: (l: string) => void): Promise<string> {
+  const dir = join(workDir, 'node_modules', 'mesos-framework');
+  if (existsSync(join(dir, 'package.json'))) return dir;
+  mkdirSync(workDir, { recursive: true });
+  log(`mesos-framework: npm install --prefix ${workDir} mesos-framework@${VERSION}`);
+  await promisify(execFile)('npm', ['install', '--prefix', workDir, `mesos-framework@${VERSION}`, '--no-audit', '--no-fund', '--loglevel=error'], { timeout: 180_000 });
+  return dir;
+}
+
+async function mfOfferTrial(dir: string, workDir: string, agents: number, events: number): Promise<{ spans: Array<{ offers: number; ms: number }>; errors: string[] }> {
+  const require = createRequire(join(dir, 'index.js'));
+  const mf = require(dir) as { Scheduler: new (opts: Record<string, unknown>) => MfScheduler };
+  const cluster = await offerCluster(agents);
+  const tap = new EmulatorTap(cluster);
+  const url = new URL(cluster.leaderUrl()!);
+  const errors: string[] = [];
+  let sched: MfScheduler | undefined;
+  const spans = new OfferSpans(tap, () => sched?.frameworkId ?? undefined);
+  try {
+    sched = new mf.Scheduler({
+      masterUrl: url.hostname, port: Number(url.port), frameworkName: 'mesos-framework-bench', user: 'bench',
+      logging: { path: join(workDir, 'logs'), fileName: 'mesos-framework.log', level: 'error' },
+      handlers: {
+        // Arity 1 is required by mesos-framework for custom handlers.
+        OFFERS: function (this: MfScheduler, offers: unknown) {
+          const list = (offers as { offers: Array<{ id: { value: string } }> }).offers;
+          this.decline(list.map((o) => o.id), { refuse_seconds: 0 });
+        },
+        HEARTBEAT: function (_t: unknown) {},
+      },
+    });
+    const s = sched;
+    s.on('error', (e) => { if (errors.length < 20) errors.push(String((e as { message?: string })?.message ?? e).slice(0, 200)); });
+    await new Promise<void>((resolve) => s.on('ready', () => resolve()));
+    s.subscribe();
+    await until(() => spans.events >= events + WARMUP || errors.length >= 20, 120_000, `${events} offer events (mesos-framework)`);
+    // Errors after this point come from the teardown and cluster stop.
+    return { spans: spans.spans.slice(WARMUP, events + WARMUP), errors: [...errors] };
+  } finally {
+    spans.close();
+    try { sched?.teardown(); } catch { /* ignore */ }
+    tap.close();
+    await cluster.stop();
+  }
+}
+
+function rateOf(spans: Array<{ offers: number; ms: number }>): number {
+  let offers = 0;
+  let ms = 0;
+  for (const s of spans) { offers += s.offers; ms += s.ms; }
+  return ms > 0 ? (offers * 1000) / ms : Number.NaN;
+}
+
+export async function runMesosFramework(opts: BenchOptions): Promise<FigureOutput> {
+  const agents = envInt('BENCH_MF_AGENTS', opts.quick ? 200 : 1000);
+  const events = envInt('BENCH_MF_EVENTS', opts.quick ? 4 : 20);
+  const name = `Offers per second, ${agents} agents: this scheduler (JSON) vs mesos-framework ${VERSION}`;
+  let dir: string;
+  try {
+    dir = await install(opts.workDir, opts.log);
+  } catch (err) {
+    return { figures: [notMeasured('compare.mesos-framework.offers', name, 'offers/s', `npm install failed: ${(err as Error).message.split('\n')[0]}`)] };
+  }
+  opts.log(`mesos-framework: offers, ${agents} agents, ${events} events`);
+  const figures: Figure[] = [];
+  try {
+    const theirs = await mfOfferTrial(dir, opts.workDir, agents, events);
+    const ours = await schedulerOfferTrial(agents, events, 'json');
+    const limit = rateOf(theirs.spans);
+    figures.push(figure({
+      id: 'compare.mesos-framework.offers', name, value: rateOf(ours.spans), unit: 'offers/s', limit,
+      limitName: `mesos-framework ${VERSION} (JSON; custom OFFERS handler declining every offer in one call)`,
+      notes: `ratio = ours / theirs on the same decline-everything workload; ${theirs.spans.length} events measured for mesos-framework`,
+      detail: { mesosFrameworkErrors: theirs.errors },
+    }));
+  } catch (err) {
+    figures.push(notMeasured('compare.mesos-framework.offers', name, 'offers/s', (err as Error).message));
+  }
+  return {
+    figures,
+    method: [`Comparison: mesos-framework ${VERSION} installed with npm into bench/.work at run time, run in this process with a custom OFFERS handler on the offers workload (JSON, its only format), timed at the emulator; this scheduler runs the same workload in JSON. Status updates are not compared: driving mesos-framework to launch tasks needs its own task model, not done.`],
+  };
+}

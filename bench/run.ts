@@ -1,0 +1,88 @@
+/**
+ * `npm run bench`: runs every figure against the embedded master's simulated
+ * mode on loopback and writes bench/results.json, bench/RESULTS.md and
+ * bench/results.svg. BENCH_QUICK=1 for small sizes; BENCH_ONLY=a,b for some
+ * modules (memory, offers, updates, hold, failover, compare, experiments).
+ * Re-executes itself with --expose-gc when started without it.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runExperiments } from './figures/experiments.js';
+import { runFailover } from './figures/failover.js';
+import { runHoldTime } from './figures/hold-time.js';
+import { runMemory } from './figures/memory.js';
+import { runMesosFramework } from './figures/mesos-framework.js';
+import { runOffers } from './figures/offers.js';
+import { runUpdates } from './figures/updates.js';
+import { machineInfo } from './lib/machine.js';
+import type { BenchOptions } from './lib/options.js';
+import { renderMarkdown, renderSvg, type Results } from './lib/report.js';
+import type { FigureOutput } from './lib/results.js';
+import { hasGc } from './lib/stats.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+if (!hasGc()) {
+  const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
+
+const MODULES: Array<[string, (o: BenchOptions) => Promise<FigureOutput>]> = [
+  ['memory', runMemory],
+  ['offers', runOffers],
+  ['updates', runUpdates],
+  ['hold', runHoldTime],
+  ['failover', runFailover],
+  ['experiments', runExperiments],
+  ['compare', runMesosFramework],
+];
+
+const started = Date.now();
+const quick = process.env['BENCH_QUICK'] === '1';
+const only = (process.env['BENCH_ONLY'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const opts: BenchOptions = {
+  quick,
+  workDir: join(here, '.work'),
+  log: (line) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
+};
+const results: Results = {
+  generatedAt: new Date(started).toISOString(),
+  durationSeconds: 0,
+  quick,
+  command: 'npm run bench    # = node --expose-gc --import tsx bench/run.ts',
+  env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => [k, v ?? ''])),
+  machine: machineInfo(),
+  figures: [],
+  series: [],
+  method: [],
+  errors: [],
+};
+
+for (const [name, run] of MODULES) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  opts.log(`== ${name}`);
+  try {
+    const out = await run(opts);
+    results.figures.push(...out.figures);
+    results.series.push(...(out.series ?? []));
+    results.method.push(...(out.method ?? []));
+  } catch (err) {
+    opts.log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+    results.errors.push({ module: name, error: (err as Error).message });
+  }
+}
+
+results.durationSeconds = (Date.now() - started) / 1000;
+writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(here, 'results.svg'), renderSvg(results.series));
+writeFileSync(join(here, 'RESULTS.md'), renderMarkdown(results, join(here, 'NOTES.md')));
+for (const f of results.figures) {
+  const met = f.met === null ? '' : f.met ? '  [met]' : '  [MISSED]';
+  const ratio = f.ratio === null ? '' : `  ratio ${f.ratio}`;
+  process.stdout.write(`${f.name}: ${f.value ?? 'not measured'} ${f.unit}${f.limit !== null ? `  limit ${f.limit}` : ''}${ratio}${f.target ? `  target ${f.target}` : ''}${met}\n`);
+}
+opts.log(`wrote bench/results.json, bench/RESULTS.md, bench/results.svg in ${results.durationSeconds.toFixed(0)} s`);
+// Timers left by third-party code (mesos-framework) must not keep the bench alive.
+process.exit(results.errors.length > 0 ? 1 : 0);

@@ -1,0 +1,92 @@
+/**
+ * Context, events and helpers of the framework (root) machine.
+ */
+import type { ErrorRecord, FrameworkInput, FrameworkOutput, JobConfig, PersistedState, RuntimeEvent, SubscriptionEvent, SubscriptionInput, Timing } from '../contract.js';
+import type { FrameworkInfo } from '../../src/mesos/types.js';
+import type { JobInput, JobOutput } from '../job/job.context.js';
+import { seedState } from '../policy/prng.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, resolveTiming } from '../policy/timing.js';
+
+export interface FrameworkContext {
+  frameworkInfo: FrameworkInfo;
+  job: JobConfig;
+  role: string;
+  timing: Timing;
+  restored?: PersistedState;
+  now?: number;
+  /** Known once SUBSCRIBED (or restored): every re-subscription uses the same id. */
+  frameworkId?: string;
+  streamId?: string;
+  master?: string;
+  heartbeatIntervalSeconds: number;
+  /** Subscription attempt counter: results of older attempts are ignored. */
+  generation: number;
+  /** Failed attempts since the last SUBSCRIBED (drives the backoff). */
+  attempt: number;
+  /** PRNG state for the backoff jitter. */
+  rng: number;
+  /** Delay of the current failover wait. */
+  retryInMs: number;
+  lastError?: ErrorRecord;
+  /** A subscription is up right now. */
+  subscribed: boolean;
+  /** The job wants offers (else re-subscribe with the role suppressed). */
+  offersWanted: boolean;
+  jobResult?: JobOutput;
+  outcome?: FrameworkOutput;
+}
+
+export type JobToFrameworkEvent =
+  | { type: 'job.offersWanted'; wanted: boolean }
+  | { type: 'xstate.done.actor.job'; output: JobOutput }
+  | { type: 'xstate.error.actor.job'; error: unknown }
+  | { type: 'xstate.error.actor.subscription'; error: unknown };
+
+export type FrameworkEvent = SubscriptionEvent | RuntimeEvent | JobToFrameworkEvent;
+
+export function roleOf(frameworkInfo: FrameworkInfo, job: JobConfig): string {
+  return frameworkInfo.role ?? (job.role !== '' ? job.role : '*');
+}
+
+export function initialFrameworkContext(input: FrameworkInput): FrameworkContext {
+  const { id: _noId, ...frameworkInfo } = input.frameworkInfo;
+  const context: FrameworkContext = {
+    frameworkInfo,
+    job: input.job,
+    role: roleOf(input.frameworkInfo, input.job),
+    timing: resolveTiming(input.timing),
+    heartbeatIntervalSeconds: DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+    generation: 0,
+    attempt: 0,
+    rng: seedState(input.seed),
+    retryInMs: 0,
+    subscribed: false,
+    offersWanted: input.restored?.phase !== 'cooldown',
+  };
+  if (input.restored !== undefined) context.restored = input.restored;
+  if (input.now !== undefined) context.now = input.now;
+  const knownId = input.restored?.frameworkId ?? input.frameworkInfo.id?.value;
+  if (knownId !== undefined) context.frameworkId = knownId;
+  return context;
+}
+
+export function subscriptionInputOf(context: FrameworkContext): SubscriptionInput {
+  const input: SubscriptionInput = {
+    frameworkInfo: context.frameworkInfo,
+    suppressedRoles: context.offersWanted ? [] : [context.role],
+    generation: context.generation,
+  };
+  if (context.frameworkId !== undefined) input.frameworkId = context.frameworkId;
+  return input;
+}
+
+export function jobInputOf(context: FrameworkContext): JobInput {
+  const input: JobInput = { config: context.job, timing: context.timing, role: context.role };
+  if (context.restored !== undefined) input.restored = context.restored;
+  if (context.now !== undefined) input.now = context.now;
+  return input;
+}
+
+export function heartbeatTimeoutMs(context: FrameworkContext): number {
+  return Math.max(1, context.timing.missedHeartbeats) * Math.max(1, context.heartbeatIntervalSeconds) * 1000;
+}

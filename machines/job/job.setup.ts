@@ -1,0 +1,51 @@
+/**
+ * The job machine's setup: its types, the task actor, the effect actions
+ * (supplied by machines/index.ts), named delays and guards. Shared by
+ * job.actions.ts (which builds the composite actions on it) and job.machine.ts.
+ */
+import { assign, setup } from 'xstate';
+import type { Notification, PersistParams, SendCallParams } from '../contract.js';
+import { taskMachine } from '../task/task.machine.js';
+import { activeCount, type JobContext, type JobEvent, type JobInput, type JobOutput } from './job.context.js';
+
+export const jobSetup = setup({
+  types: {
+    context: {} as JobContext,
+    events: {} as JobEvent,
+    input: {} as JobInput,
+    output: {} as JobOutput,
+  },
+  actors: { task: taskMachine },
+  actions: {
+    /** Effects, supplied by machines/index.ts. */
+    sendCall: (_, _params: SendCallParams) => {},
+    persist: (_, _params: PersistParams) => {},
+    notify: (_, _params: Notification) => {},
+    setResult: assign(({ context }, params: { reason: JobOutput['reason'] }) => ({
+      result: { reason: params.reason, allFinished: context.allFinished, completedRounds: context.completedRounds, unfinished: activeCount(context) },
+    })),
+  },
+  delays: {
+    reviveRepeat: ({ context }) => context.timing.reviveRepeatMs,
+    cooldown: ({ context }) => context.cooldownMs,
+    grace: ({ context }) => Math.max(0, context.config.graceSeconds * 1000),
+    killWait: ({ context }) => context.timing.killWaitMs,
+    reconcileRetry: ({ context }) => context.reconcileDelayMs,
+    implicitReconcile: ({ context }) => context.timing.implicitReconcileMs,
+  },
+  guards: {
+    isConnected: ({ context }) => context.connected,
+    allRoundsDone: ({ context }) => context.config.rounds > 0 && context.completedRounds >= context.config.rounds,
+    resumesInRound: ({ context }) => context.resume === 'round',
+    resumesInCooldown: ({ context }) => context.resume === 'cooldown',
+    allTasksLaunched: ({ context }) => context.launchedInRound >= context.config.maxTasks,
+    roundComplete: ({ context }) => context.launchedInRound >= context.config.maxTasks && activeCount(context) === 0,
+    isLastRound: ({ context }) => context.config.rounds > 0 && context.completedRounds + 1 >= context.config.rounds,
+    noActiveTasks: ({ context }) => activeCount(context) === 0,
+    hasActiveTasks: ({ context }) => activeCount(context) > 0,
+    reconciliationComplete: ({ context }) => {
+      for (const _ in context.reconcileRemaining) return false;
+      return true;
+    },
+  },
+});

@@ -1,0 +1,260 @@
+/**
+ * Flags → a validated, frozen Config. Pure apart from what `ConfigEnv` gives it
+ * (user name, home, environment, file reading), so every bad-input case is a
+ * plain unit test. A problem is a ConfigError naming the flag and what is
+ * wrong; the CLI prints it as one line and exits 2.
+ */
+import { join } from 'node:path';
+import type { JobConfig } from '../../machines/contract.js';
+import { Credentials } from '../client/credentials.js';
+import { MasterAddressError, parseMasterList } from '../client/master-address.js';
+import type { WireFormat } from '../mesos/codec.js';
+import type { LogFormat } from '../observability/logger.js';
+import { ZkUrlError, parseZkUrl } from '../zk/url.js';
+
+export const PROGRAM_NAME = 'mesos-http-scheduler';
+export const DEFAULT_MASTER = '127.0.0.1:5050';
+
+export const DEFAULTS = Object.freeze({
+  master: DEFAULT_MASTER,
+  cmd: "echo 'Hello World'",
+  cpu: '0.1',
+  mem: '64',
+  maxtasks: '5',
+  wait: '60',
+  rounds: '0',
+  name: PROGRAM_NAME,
+  role: '*',
+  failoverTimeout: '604800',
+  contentType: 'protobuf',
+  grace: '30',
+  containerizer: 'docker',
+  logFormat: 'auto',
+  localCpus: '4',
+  localMem: '4096',
+  callTimeout: '75',
+});
+
+/** Flag values as commander hands them over (strings; booleans for switches; arrays for repeatables). */
+export interface RawFlags {
+  master?: string;
+  cmd?: string;
+  cpu?: string;
+  mem?: string;
+  maxtasks?: string;
+  user?: string;
+  wait?: string;
+  img?: string;
+  debug?: boolean;
+  rounds?: string;
+  name?: string;
+  role?: string;
+  failoverTimeout?: string;
+  contentType?: string;
+  principal?: string;
+  secretFile?: string;
+  grace?: string;
+  caFile?: string;
+  env?: string[];
+  uri?: string[];
+  containerizer?: string;
+  logFormat?: string;
+  stateFile?: string;
+  ha?: string;
+  localCpus?: string;
+  localMem?: string;
+  callTimeout?: string;
+}
+
+export interface ConfigEnv {
+  /** The current OS user (default of --user). */
+  username: string;
+  homedir: string;
+  /** XDG_STATE_HOME and friends. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Reads a whole file as UTF-8; throws when it cannot. */
+  readFile(path: string): string;
+}
+
+export type MasterSpec =
+  | { kind: 'static'; urls: readonly string[]; text: string; isDefault: boolean }
+  | { kind: 'zk'; url: string }
+  | { kind: 'local' };
+
+export interface Config {
+  master: MasterSpec;
+  /** The job, without the per-process run id (the runtime adds it). */
+  job: Readonly<Omit<JobConfig, 'runId'>>;
+  failoverTimeoutSeconds: number;
+  contentType: WireFormat;
+  principal?: string;
+  credentials?: Credentials;
+  caFile?: string;
+  caPem?: string;
+  logFormat: LogFormat;
+  debug: boolean;
+  stateFile: string;
+  ha?: string;
+  localCpus: number;
+  localMemMb: number;
+  callTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function quote(value: string): string {
+  return `'${value}'`;
+}
+
+function number(flag: string, text: string, rule: 'positive' | 'non-negative'): number {
+  const n = text.trim() === '' ? Number.NaN : Number(text);
+  const ok = Number.isFinite(n) && (rule === 'positive' ? n > 0 : n >= 0);
+  if (!ok) throw new ConfigError(`--${flag} must be a ${rule} number, got ${quote(text)}`);
+  return n;
+}
+
+function integer(flag: string, text: string, min: number): number {
+  const n = /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    const what = min === 0 ? 'a whole number >= 0' : `a whole number >= ${min}`;
+    throw new ConfigError(`--${flag} must be ${what}, got ${quote(text)}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new ConfigError(`--${flag} must be one of ${allowed.join(', ')}, got ${quote(text)}`);
+}
+
+function nonEmpty(flag: string, text: string): string {
+  if (text.trim() === '') throw new ConfigError(`--${flag} must not be empty`);
+  return text;
+}
+
+function parseMaster(text: string): MasterSpec {
+  const spec = text.trim();
+  if (spec === 'local') return { kind: 'local' };
+  if (/^zk:\/\//i.test(spec)) return { kind: 'zk', url: zkUrl('master', spec) };
+  try {
+    return { kind: 'static', urls: Object.freeze(parseMasterList(spec)), text: spec, isDefault: spec === DEFAULT_MASTER };
+  } catch (err) {
+    if (err instanceof MasterAddressError) throw new ConfigError(`--master: ${err.message}`);
+    throw err;
+  }
+}
+
+function zkUrl(flag: string, text: string): string {
+  try {
+    parseZkUrl(text);
+    return text;
+  } catch (err) {
+    if (err instanceof ZkUrlError) throw new ConfigError(`--${flag}: ${err.message}`);
+    throw err;
+  }
+}
+
+function parseEnv(entries: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const key = eq < 0 ? entry : entry.slice(0, eq);
+    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new ConfigError(`--env must be KEY=VALUE with KEY made of letters, digits and _, got ${quote(entry)}`);
+    }
+    env[key] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+function readNamedFile(flag: string, path: string, env: ConfigEnv): string {
+  try {
+    return env.readFile(path);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${(err as Error).message})`;
+    throw new ConfigError(`--${flag} ${quote(path)} ${why}`);
+  }
+}
+
+/** The state file used when --state-file is not given. */
+export function defaultStateFile(name: string, env: Pick<ConfigEnv, 'homedir' | 'env'>): string {
+  const xdg = env.env.XDG_STATE_HOME;
+  const base = xdg && xdg.startsWith('/') ? xdg : join(env.homedir, '.local', 'state');
+  return join(base, PROGRAM_NAME, `${name}.json`);
+}
+
+export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
+  const name = nonEmpty('name', flags.name ?? DEFAULTS.name);
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') {
+    throw new ConfigError(`--name may use only letters, digits, '.', '_' and '-' (it prefixes task ids and names the state file), got ${quote(name)}`);
+  }
+  const role = nonEmpty('role', flags.role ?? DEFAULTS.role);
+  if (/\s|\//.test(role) || role.startsWith('-') || role === '.' || role === '..') {
+    throw new ConfigError(`--role is not a valid Mesos role, got ${quote(role)}`);
+  }
+  const user = nonEmpty('user', flags.user ?? env.username);
+  const cmd = nonEmpty('cmd', flags.cmd ?? DEFAULTS.cmd);
+  const image = flags.img === undefined || flags.img.trim() === '' ? undefined : flags.img.trim();
+  if (flags.img !== undefined && image === undefined) throw new ConfigError('--img must not be empty');
+
+  const secretFile = flags.secretFile;
+  const principal = flags.principal === undefined ? undefined : nonEmpty('principal', flags.principal);
+  if (secretFile !== undefined && principal === undefined) {
+    throw new ConfigError('--secret-file needs --principal (the name the secret belongs to)');
+  }
+  let credentials: Credentials | undefined;
+  if (secretFile !== undefined && principal !== undefined) {
+    const secret = readNamedFile('secret-file', secretFile, env).replace(/\r?\n$/, '');
+    if (secret === '') throw new ConfigError(`--secret-file ${quote(secretFile)} is empty`);
+    credentials = new Credentials(principal, secret);
+  }
+  const caPem = flags.caFile === undefined ? undefined : readNamedFile('ca-file', flags.caFile, env);
+  if (caPem !== undefined && !caPem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`--ca-file ${quote(flags.caFile!)} holds no PEM certificate`);
+  }
+
+  const ha = flags.ha === undefined ? undefined : zkUrl('ha', flags.ha);
+  const uris = (flags.uri ?? []).map((u) => nonEmpty('uri', u));
+  const stateFile = flags.stateFile === undefined ? defaultStateFile(name, env) : nonEmpty('state-file', flags.stateFile);
+
+  const config: Config = {
+    master: parseMaster(nonEmpty('master', flags.master ?? DEFAULTS.master)),
+    job: Object.freeze({
+      name,
+      cmd,
+      cpus: number('cpu', flags.cpu ?? DEFAULTS.cpu, 'positive'),
+      memMb: number('mem', flags.mem ?? DEFAULTS.mem, 'positive'),
+      maxTasks: integer('maxtasks', flags.maxtasks ?? DEFAULTS.maxtasks, 1),
+      waitSeconds: number('wait', flags.wait ?? DEFAULTS.wait, 'non-negative'),
+      rounds: integer('rounds', flags.rounds ?? DEFAULTS.rounds, 0),
+      role,
+      graceSeconds: number('grace', flags.grace ?? DEFAULTS.grace, 'non-negative'),
+      env: Object.freeze(parseEnv(flags.env ?? [])),
+      uris: Object.freeze(uris) as string[],
+      ...(image !== undefined ? { image } : {}),
+      containerizer: oneOf('containerizer', flags.containerizer ?? DEFAULTS.containerizer, ['docker', 'mesos'] as const),
+      user,
+    }),
+    failoverTimeoutSeconds: number('failover-timeout', flags.failoverTimeout ?? DEFAULTS.failoverTimeout, 'non-negative'),
+    contentType: oneOf('content-type', flags.contentType ?? DEFAULTS.contentType, ['protobuf', 'json'] as const),
+    ...(principal !== undefined ? { principal } : {}),
+    ...(credentials ? { credentials } : {}),
+    ...(flags.caFile !== undefined ? { caFile: flags.caFile } : {}),
+    ...(caPem !== undefined ? { caPem } : {}),
+    logFormat: oneOf('log-format', flags.logFormat ?? DEFAULTS.logFormat, ['auto', 'json', 'pretty'] as const),
+    debug: flags.debug === true,
+    stateFile,
+    ...(ha !== undefined ? { ha } : {}),
+    localCpus: number('local-cpus', flags.localCpus ?? DEFAULTS.localCpus, 'positive'),
+    localMemMb: number('local-mem', flags.localMem ?? DEFAULTS.localMem, 'positive'),
+    callTimeoutMs: number('call-timeout', flags.callTimeout ?? DEFAULTS.callTimeout, 'positive') * 1000,
+  };
+  return Object.freeze(config);
+}

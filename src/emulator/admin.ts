@@ -1,0 +1,130 @@
+/**
+ * The emulator's admin endpoint, served under /emulator/ on every master's own
+ * port, for loopback clients only, and handled before the leader check (so it
+ * works on any master, leading or not). Master indexes are 0-based.
+ *
+ *   GET  /emulator/leader                     {"index": 0 | null, "url": ...}
+ *   GET  /emulator/received                   calls the masters accepted, in order
+ *   GET  /emulator/responses                  HTTP responses of the scheduler endpoint
+ *   GET  /emulator/frameworks                 Cluster.frameworks()
+ *   GET  /emulator/tasks                      Cluster.tasks()
+ *   GET  /emulator/agents                     agent ids, hostnames, registered flag
+ *   POST /emulator/faults/elect-leader        {"index": 1} or {"index": null} (no leader: 503)
+ *   POST /emulator/faults/drop-connections    cut every subscription connection
+ *   POST /emulator/faults/stop-heartbeats     keep streams open but send no HEARTBEAT
+ *   POST /emulator/faults/resume-heartbeats
+ *   POST /emulator/faults/malformed-record    write bytes that are not RecordIO on every stream
+ *   POST /emulator/faults/unavailable         {"ms": 2000}: answer 503 for that long
+ *   POST /emulator/faults/delay-responses     {"ms": 500}: delay every response (0 = off)
+ *   POST /emulator/faults/lose-agent          {"agentId": "..."}: TASK_LOST / TASK_UNREACHABLE
+ *   POST /emulator/faults/restart-agent       {"agentId": "..."}
+ *   POST /emulator/faults/rescind-offers      rescind every outstanding offer
+ *
+ * Answers are JSON; faults answer {"ok": true}; mistakes answer 400/404/405
+ * with {"error": "..."}.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface AdminTarget {
+  leaderIndex(): number | undefined;
+  leaderUrl(): string | undefined;
+  readonly received: ReadonlyArray<unknown>;
+  readonly responses: ReadonlyArray<unknown>;
+  frameworks(): unknown[];
+  tasks(): unknown[];
+  agents(): unknown[];
+  readonly faults: {
+    electLeader(index: number | undefined): void;
+    dropConnections(): void;
+    stopHeartbeats(): void;
+    resumeHeartbeats(): void;
+    sendMalformedRecord(): void;
+    unavailableFor(ms: number): void;
+    delayResponses(ms: number): void;
+    loseAgent(agentId: string): void;
+    rescindOffers(): void;
+    restartAgent(agentId: string): void;
+  };
+}
+
+class AdminError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+function parseBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch { /* fall through */ }
+  throw new AdminError(400, 'body must be a JSON object');
+}
+
+function numberField(b: Record<string, unknown>, name: string): number {
+  const v = b[name];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new AdminError(400, `'${name}' must be a non-negative number`);
+  return v;
+}
+
+function stringField(b: Record<string, unknown>, name: string): string {
+  const v = b[name];
+  if (typeof v !== 'string' || v === '') throw new AdminError(400, `'${name}' must be a non-empty string`);
+  return v;
+}
+
+export async function handleAdmin(target: AdminTarget, req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<void> {
+  const method = req.method ?? 'GET';
+  const route = path.slice('/emulator/'.length);
+  try {
+    const gets: Record<string, () => unknown> = {
+      leader: () => ({ index: target.leaderIndex() ?? null, url: target.leaderUrl() ?? null }),
+      received: () => target.received,
+      responses: () => target.responses,
+      frameworks: () => target.frameworks(),
+      tasks: () => target.tasks(),
+      agents: () => target.agents(),
+    };
+    const get = gets[route];
+    if (get) {
+      if (method !== 'GET') throw new AdminError(405, `use GET for /emulator/${route}`);
+      return json(res, 200, get());
+    }
+    if (!route.startsWith('faults/')) throw new AdminError(404, `no admin route /emulator/${route}`);
+    if (method !== 'POST') throw new AdminError(405, `use POST for /emulator/${route}`);
+    const b = parseBody(body);
+    const f = target.faults;
+    const faults: Record<string, () => void> = {
+      'elect-leader': () => {
+        const i = b.index;
+        if (i !== null && i !== undefined && (typeof i !== 'number' || !Number.isInteger(i))) throw new AdminError(400, "'index' must be an integer or null");
+        f.electLeader(i ?? undefined);
+      },
+      'drop-connections': () => f.dropConnections(),
+      'stop-heartbeats': () => f.stopHeartbeats(),
+      'resume-heartbeats': () => f.resumeHeartbeats(),
+      'malformed-record': () => f.sendMalformedRecord(),
+      unavailable: () => f.unavailableFor(numberField(b, 'ms')),
+      'delay-responses': () => f.delayResponses(numberField(b, 'ms')),
+      'lose-agent': () => f.loseAgent(stringField(b, 'agentId')),
+      'restart-agent': () => f.restartAgent(stringField(b, 'agentId')),
+      'rescind-offers': () => f.rescindOffers(),
+    };
+    const fault = faults[route.slice('faults/'.length)];
+    if (!fault) throw new AdminError(404, `no fault /emulator/${route}; known: ${Object.keys(faults).join(', ')}`);
+    try {
+      fault();
+    } catch (err) {
+      if (err instanceof AdminError) throw err;
+      throw new AdminError(400, (err as Error).message);
+    }
+    return json(res, 200, { ok: true });
+  } catch (err) {
+    if (err instanceof AdminError) return json(res, err.status, { error: err.message });
+    throw err;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Offers, refusal filters, suppression, and the periodic allocation run.
+ *
+ * Like the Mesos hierarchical allocator, each run offers every allocatable
+ * agent's free resources (one offer per agent) to active, unsuppressed
+ * frameworks, batching all offers for a framework into one OFFERS event. An
+ * agent's free resources go to one framework per run; frameworks take turns
+ * being first among equals, and the framework with the smallest dominant
+ * share (of cpus or mem, as DRF) goes first.
+ *
+ * Efficiency: each framework keeps a set of candidate agents. An agent enters
+ * the sets when resources come back to it and leaves when it is offered, found
+ * empty, or filtered; a filter's expiry puts it back. A run therefore touches
+ * only agents that changed, never all 10,000 agents.
+ *
+ * Filters follow Mesos' refused-offer filter: after DECLINE (or the unused part
+ * of an ACCEPT) with refuse_seconds > 0, an agent is not offered to that
+ * framework while its free resources are contained in what was refused.
+ */
+import type { Event, Offer } from '../mesos/types.js';
+import type { AgentRecord, FrameworkRecord, OfferRecord } from './model.js';
+import { setLongTimeout } from './long-timeout.js';
+import { charge, frameworkSuppressed } from './model.js';
+import { addBags, bagToResources, cloneBag, containsBag, emptyBag, isAllocatable, subtractBags, type ResourceBag } from './resources.js';
+
+/** Mesos caps refuse_seconds at one year. */
+const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
+export const DEFAULT_REFUSE_SECONDS = 5;
+
+export interface AllocatorHost {
+  readonly frameworks: Map<string, FrameworkRecord>;
+  readonly agents: Map<string, AgentRecord>;
+  readonly offers: Map<string, OfferRecord>;
+  newOfferId(): string;
+  send(fw: FrameworkRecord, event: Event): void;
+  /** Rescind offers after this long, if set (the master's --offer_timeout). */
+  readonly offerTimeoutMs: number | undefined;
+  readonly allocationPaused: () => boolean;
+}
+
+export class Allocator {
+  private timer: NodeJS.Timeout | undefined;
+  private turn = 0;
+  private totals: { cpus: number; mem: number } | undefined;
+
+  constructor(private readonly host: AllocatorHost, private readonly intervalMs: number) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.allocate(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const offer of this.host.offers.values()) if (offer.timer) clearTimeout(offer.timer);
+    for (const fw of this.host.frameworks.values()) this.clearFilters(fw);
+  }
+
+  /** One allocation run. */
+  allocate(): void {
+    if (this.host.allocationPaused()) return;
+    const fws = [...this.host.frameworks.values()].filter((fw) => fw.active && fw.connected && !frameworkSuppressed(fw));
+    if (fws.length === 0) return;
+    const start = this.turn++ % fws.length;
+    const rotated = [...fws.slice(start), ...fws.slice(0, start)];
+    const totals = this.clusterTotals();
+    const share = (fw: FrameworkRecord): number => Math.max(fw.allocated.cpus / totals.cpus, fw.allocated.mem / totals.mem);
+    if (rotated.length > 1) rotated.sort((a, b) => share(a) - share(b));
+    for (const fw of rotated) {
+      const offers: Offer[] = [];
+      for (const agentId of fw.candidates) {
+        fw.candidates.delete(agentId);
+        const agent = this.host.agents.get(agentId);
+        if (!agent || !agent.registered || agent.recovering || !isAllocatable(agent.free)) continue;
+        const filter = fw.filters.get(agentId);
+        if (filter && containsBag(filter.refused, agent.free)) continue; // back in candidates when the filter expires
+        offers.push(this.makeOffer(fw, agent));
+      }
+      if (offers.length > 0) this.host.send(fw, { type: 'OFFERS', offers: { offers } });
+    }
+  }
+
+  private makeOffer(fw: FrameworkRecord, agent: AgentRecord): Offer {
+    const role = fw.roles.find((r) => !fw.suppressedRoles.has(r)) ?? fw.roles[0] ?? '*';
+    const record: OfferRecord = {
+      id: this.host.newOfferId(), frameworkId: fw.id, agentId: agent.id, resources: agent.free, role, timer: undefined,
+    };
+    agent.free = emptyBag();
+    agent.offers.add(record.id);
+    fw.offers.add(record.id);
+    charge(fw, record.resources, 1);
+    this.host.offers.set(record.id, record);
+    if (this.host.offerTimeoutMs !== undefined) {
+      record.timer = setTimeout(() => this.rescind(record.id), this.host.offerTimeoutMs);
+      record.timer.unref();
+    }
+    const alloc = fw.multiRole ? role : undefined;
+    return {
+      id: { value: record.id },
+      framework_id: { value: fw.id },
+      agent_id: { value: agent.id },
+      hostname: agent.hostname,
+      // Empty repeated fields (attributes, executor_ids) are left out, as the master's JSON leaves them out.
+      resources: bagToResources(record.resources, alloc),
+      ...(alloc !== undefined ? { allocation_info: { role: alloc } } : {}),
+    };
+  }
+
+  /** Removes an offer and gives its resources back to the agent (no event). */
+  removeOffer(offerId: string): OfferRecord | undefined {
+    const offer = this.host.offers.get(offerId);
+    if (!offer) return undefined;
+    if (offer.timer) clearTimeout(offer.timer);
+    this.host.offers.delete(offerId);
+    const fw = this.host.frameworks.get(offer.frameworkId);
+    if (fw) {
+      fw.offers.delete(offerId);
+      charge(fw, offer.resources, -1);
+    }
+    const agent = this.host.agents.get(offer.agentId);
+    agent?.offers.delete(offerId);
+    return offer;
+  }
+
+  /** Withdraws an offer, tells the framework (RESCIND) and makes the resources available again. */
+  rescind(offerId: string): void {
+    const offer = this.removeOffer(offerId);
+    if (!offer) return;
+    const fw = this.host.frameworks.get(offer.frameworkId);
+    if (fw?.connected) this.host.send(fw, { type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
+    this.recover(offer.agentId, offer.resources);
+  }
+
+  /** Withdraws an offer silently (framework disconnected, failed over, removed). */
+  discard(offerId: string): void {
+    const offer = this.removeOffer(offerId);
+    if (offer) this.recover(offer.agentId, offer.resources);
+  }
+
+  /**
+   * Resources come back to an agent. With `refusedBy` and `refuseSeconds` > 0,
+   * that framework gets a filter for them.
+   */
+  recover(agentId: string, resources: ResourceBag, refusedBy?: FrameworkRecord, refuseSeconds?: number): void {
+    const agent = this.host.agents.get(agentId);
+    if (!agent || !agent.registered) return;
+    agent.free = addBags(agent.free, resources);
+    if (refusedBy) {
+      const seconds = Math.min(refuseSeconds ?? DEFAULT_REFUSE_SECONDS, MAX_REFUSE_SECONDS);
+      if (seconds > 0 && Number.isFinite(seconds)) this.setFilter(refusedBy, agentId, cloneBag(resources), seconds * 1000);
+    }
+    this.agentChanged(agent);
+  }
+
+  /** Takes resources from an agent's free pool (used by tasks launched from offers). */
+  take(agent: AgentRecord, resources: ResourceBag): void {
+    agent.free = subtractBags(agent.free, resources);
+  }
+
+  /** Registered agents' total cpus and mem (cached; call invalidateTotals when agents come or go). */
+  private clusterTotals(): { cpus: number; mem: number } {
+    if (!this.totals) {
+      let cpus = 0;
+      let mem = 0;
+      for (const a of this.host.agents.values()) if (a.registered) { cpus += a.total.cpus; mem += a.total.mem; }
+      this.totals = { cpus: cpus || 1, mem: mem || 1 };
+    }
+    return this.totals;
+  }
+
+  invalidateTotals(): void {
+    this.totals = undefined;
+  }
+
+  /** The agent may now have something for everyone. */
+  agentChanged(agent: AgentRecord): void {
+    if (!isAllocatable(agent.free)) return;
+    for (const fw of this.host.frameworks.values()) fw.candidates.add(agent.id);
+  }
+
+  /** Every registered agent is a candidate again (subscribe, revive). */
+  considerAllAgents(fw: FrameworkRecord): void {
+    for (const agent of this.host.agents.values()) if (agent.registered) fw.candidates.add(agent.id);
+  }
+
+  clearFilters(fw: FrameworkRecord): void {
+    for (const f of fw.filters.values()) f.timer.cancel();
+    fw.filters.clear();
+  }
+
+  private setFilter(fw: FrameworkRecord, agentId: string, refused: ResourceBag, ms: number): void {
+    fw.filters.get(agentId)?.timer.cancel();
+    const timer = setLongTimeout(() => {
+      fw.filters.delete(agentId);
+      fw.candidates.add(agentId);
+    }, ms);
+    fw.filters.set(agentId, { refused, timer });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Observability in one call: the status endpoint with metrics (`--http-port`,
+ * `--http-host`), the Stately inspector (`--inspect [port]`) and the live
+ * progress line. Everything listens to the runtime's Signals; nothing here
+ * reaches into the machines except through `getMachineStates`.
+ */
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Signals } from '../runtime/signals.js';
+import { startInspector } from './inspector.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { startProgressLine, type ProgressLine, type ProgressStream } from './progress.js';
+import { createStateView, type StateView } from './state-view.js';
+import { startStatusServer } from './status-server.js';
+
+export { DEFAULT_INSPECT_PORT } from './inspector.js';
+export { describeActors } from './machine-states.js';
+export { aroundProgressLine, type ProgressLine } from './progress.js';
+
+export interface ObservabilityOptions {
+  signals: Signals;
+  /** `--http-port`: serve /health, /state, /metrics. Unset: no status server. 0 picks a free port. */
+  httpPort?: number;
+  /** `--http-host`; default 127.0.0.1. */
+  httpHost?: string;
+  /** `--inspect [port]`: DEFAULT_INSPECT_PORT when the flag has no value. Unset: no inspector. */
+  inspectPort?: number;
+  /** Default 127.0.0.1. */
+  inspectHost?: string;
+  /** Draw the live progress line (pass false with `--log-format json`); drawn only if `stream` is a TTY. */
+  progress: boolean;
+  /** Where the progress line goes; default process.stderr. */
+  stream?: ProgressStream;
+  /** Machine states for /state, e.g. `() => describeActors({ framework: actor })`. */
+  getMachineStates?: () => Record<string, unknown>;
+}
+
+export interface Observability {
+  /** Pass to `createActor(machine, { inspect })` when set (with `--inspect`). */
+  inspect?: Observer<InspectionEvent>;
+  /** The page to open for the inspector (log it). */
+  inspectUrl?: string;
+  /** The status endpoint's base URL (log it). */
+  statusUrl?: string;
+  /**
+   * The live progress line, when drawn (progress on and the stream is a TTY).
+   * Log lines to the same terminal should go through `aroundProgressLine(progress, process.stdout)`.
+   */
+  progress?: ProgressLine;
+  /** Present with a status server. */
+  metrics?: Metrics;
+  view?: StateView;
+  /** Stops everything; the process can exit afterwards. */
+  close(): Promise<void>;
+}
+
+export async function attachObservability(options: ObservabilityOptions): Promise<Observability> {
+  const closers: Array<() => void | Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.splice(0).reverse()) await closer();
+  };
+  const result: Observability = { close };
+  try {
+    if (options.httpPort !== undefined) {
+      const metrics = createMetrics(options.signals);
+      closers.push(() => metrics.stop());
+      const view = createStateView(options.signals);
+      closers.push(() => view.stop());
+      const server = await startStatusServer({
+        port: options.httpPort,
+        ...(options.httpHost !== undefined ? { host: options.httpHost } : {}),
+        metrics,
+        view,
+        ...(options.getMachineStates !== undefined ? { getMachineStates: options.getMachineStates } : {}),
+      });
+      closers.push(() => server.close());
+      Object.assign(result, { metrics, view, statusUrl: server.url });
+    }
+    if (options.inspectPort !== undefined) {
+      const inspector = await startInspector({
+        port: options.inspectPort,
+        ...(options.inspectHost !== undefined ? { host: options.inspectHost } : {}),
+      });
+      closers.push(() => inspector.stop());
+      Object.assign(result, { inspect: inspector.inspect, inspectUrl: inspector.url });
+    }
+    const stream = options.stream ?? process.stderr;
+    if (options.progress && stream.isTTY === true) {
+      const line = startProgressLine({ signals: options.signals, stream });
+      closers.push(() => line.stop());
+      result.progress = line;
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return result;
+}

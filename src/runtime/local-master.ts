@@ -1,0 +1,40 @@
+/**
+ * `--master local`: an embedded Mesos-compatible master with one agent in
+ * this process (src/emulator), running tasks as local processes. Task
+ * sandboxes (stdout, stderr) are kept after exit so they can be read.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { LeaderSource } from '../client/leader-source.js';
+import { StaticLeaderSource } from '../client/static-leader-source.js';
+import type { Config } from '../cli/config.js';
+import { startCluster, type Cluster } from '../emulator/index.js';
+
+export interface LocalMaster {
+  source: LeaderSource;
+  cluster: Cluster;
+  /** Root of the task sandboxes. */
+  workDir: string;
+  sandboxOf(taskId: string): string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startLocalMaster(config: Config, log: Logger): Promise<LocalMaster> {
+  const workDir = mkdtempSync(join(tmpdir(), `${config.job.name}-local-`));
+  const cluster = await startCluster({
+    masters: 1, agents: 1, cpusPerAgent: config.localCpus, memPerAgent: config.localMemMb,
+    allocationIntervalMs: 250, workDir, logger: log.child({ component: 'local-master' }),
+  });
+  const url = cluster.masters[0]!.url;
+  log.info({ master: cluster.masters[0]!.hostPort, workDir },
+    `embedded master at ${cluster.masters[0]!.hostPort} with one agent (${config.localCpus} CPUs, ${config.localMemMb} MB); task sandboxes (stdout, stderr) go under ${workDir}`);
+  return {
+    source: new StaticLeaderSource([url], `local (${cluster.masters[0]!.hostPort})`),
+    cluster,
+    workDir,
+    sandboxOf: (taskId) => cluster.tasks().find((t) => t.taskId === taskId)?.sandbox,
+    stop: () => cluster.stop(),
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * Picks the StateStore: the `--state-file` JSON file, or with `--ha` the
+ * ZooKeeper node next to the election (so a standby carries on where the
+ * leader stopped), written only while we lead.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../cli/config.js';
+import { FileStateStore } from '../state/state-file.js';
+import type { StateStore } from '../state/store.js';
+import type { LeaderElection } from '../zk/leader-election.js';
+import { ZkStateStore } from '../zk/state-store.js';
+
+export function stateStoreFor(config: Config, log: Logger, election?: LeaderElection): StateStore {
+  if (config.ha !== undefined && election) return new ZkStateStore(config.ha, { election, logger: log });
+  return new FileStateStore(config.stateFile, {
+    onWrite: (state, file) => log.debug({ file, round: state.round, phase: state.phase }, 'state saved'),
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * Framework failover (disconnect, re-subscribe, failover_timeout, second
+ * subscriber, TEARDOWN) and leader failover, over plain HTTP.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { withCluster } from '../helpers/emulator.js';
+import { Subscription, acknowledge, commandTask, eventually, launch, post, subscribeCall, updateOf } from './wire-client.js';
+
+async function open(t: { after: (fn: () => void) => void }, url: string, call = subscribeCall('fw', { failover_timeout: 60 })): Promise<Subscription> {
+  const sub = await Subscription.open(url, call);
+  t.after(() => sub.close());
+  return sub;
+}
+
+test('a second SUBSCRIBE with the same id fails the first stream over', async (t) => {
+  const c = await withCluster(t, { agents: 0 });
+  const url = c.leaderUrl()!;
+  const first = await open(t, url);
+  await first.next('SUBSCRIBED');
+  const id = { value: first.frameworkId };
+  const second = await open(t, url, subscribeCall('fw', { id, failover_timeout: 60 }));
+  const sub2 = await second.next('SUBSCRIBED');
+  assert.equal(sub2.subscribed!.framework_id.value, id.value);
+  const err = await first.next('ERROR');
+  assert.equal(err.error!.message, 'Framework failed over');
+  await first.closed();
+  assert.notEqual(second.streamId, first.streamId);
+  // The old stream id is no longer valid, the new one is.
+  assert.equal((await post(url, { type: 'REVIVE', framework_id: id }, { streamId: first.streamId })).status, 400);
+  assert.equal((await post(url, { type: 'REVIVE', framework_id: id }, { streamId: second.streamId })).status, 202);
+});
+
+test('a disconnected framework keeps its tasks until failover_timeout; re-subscribing takes them back', async (t) => {
+  const c = await withCluster(t, { agents: 1, mode: 'simulated', simulatedTaskMs: 60_000 });
+  const url = c.leaderUrl()!;
+  const first = await open(t, url);
+  const offer = (await first.next('OFFERS')).offers!.offers![0]!;
+  await launch(url, first, [offer], [commandTask('keep', offer, 'sleep 1000')]);
+  await updateOf(first, 'keep', 'TASK_STARTING'); // not acknowledged: must be re-sent after re-subscription
+  first.close();
+  await eventually(() => (c.frameworks()[0]?.connected === false ? true : undefined));
+  assert.equal(c.frameworks()[0]!.removed, false);
+  const again = await open(t, url, subscribeCall('fw', { id: { value: first.frameworkId }, failover_timeout: 60 }));
+  await again.next('SUBSCRIBED');
+  const resent = (await updateOf(again, 'keep', 'TASK_STARTING')).update!.status;
+  await acknowledge(url, again, resent);
+  await updateOf(again, 'keep', 'TASK_RUNNING');
+  assert.equal(c.tasks()[0]!.state, 'TASK_RUNNING');
+});
+
+test('after failover_timeout the framework is removed, its tasks killed, and its id refused', async (t) => {
+  const c = await withCluster(t, { agents: 1, mode: 'simulated', simulatedTaskMs: 60_000 });
+  const url = c.leaderUrl()!;
+  const sub = await open(t, url, subscribeCall('fw', { failover_timeout: 0.05 }));
+  const offer = (await sub.next('OFFERS')).offers!.offers![0]!;
+  await launch(url, sub, [offer], [commandTask('doomed', offer, 'sleep 1000')]);
+  await updateOf(sub, 'doomed', 'TASK_STARTING');
+  sub.close();
+  await eventually(() => (c.frameworks()[0]?.removed ? true : undefined));
+  assert.equal(c.tasks()[0]!.state, 'TASK_KILLED');
+  const later = await open(t, url, subscribeCall('fw', { id: { value: sub.frameworkId } }));
+  assert.equal(later.status, 200);
+  const err = await later.next('ERROR');
+  assert.equal(err.error!.message, 'Framework has been removed');
+  await later.closed();
+});
+
+test('TEARDOWN removes the framework at once and closes its stream', async (t) => {
+  const c = await withCluster(t, { agents: 0 });
+  const url = c.leaderUrl()!;
+  const sub = await open(t, url);
+  await sub.next('SUBSCRIBED');
+  assert.equal((await post(url, { type: 'TEARDOWN', framework_id: { value: sub.frameworkId } }, { streamId: sub.streamId })).status, 202);
+  await sub.closed();
+  assert.equal(c.frameworks()[0]!.removed, true);
+});
+
+test('a new leader knows frameworks and tasks; the old leader redirects and its streams end', async (t) => {
+  const c = await withCluster(t, { masters: 3, agents: 1, mode: 'simulated', simulatedTaskMs: 60_000 });
+  const changes: Array<number | undefined> = [];
+  c.on('leaderChanged', (i: number | undefined) => changes.push(i));
+  const oldUrl = c.leaderUrl()!;
+  const sub = await open(t, oldUrl);
+  const offer = (await sub.next('OFFERS')).offers!.offers![0]!;
+  await launch(oldUrl, sub, [offer], [commandTask('survivor', offer, 'sleep 1000')]);
+  await acknowledge(oldUrl, sub, (await updateOf(sub, 'survivor', 'TASK_STARTING')).update!.status);
+  await acknowledge(oldUrl, sub, (await updateOf(sub, 'survivor', 'TASK_RUNNING')).update!.status);
+
+  c.faults.electLeader(2);
+  await sub.closed();
+  assert.deepEqual(changes, [2]);
+  const newUrl = c.leaderUrl()!;
+  assert.equal(newUrl, c.masters[2]!.url);
+  const redirected = await post(oldUrl, subscribeCall('fw', { id: { value: sub.frameworkId } }));
+  assert.equal(redirected.status, 307);
+  assert.equal(redirected.headers.location, `//${c.masters[2]!.hostPort}/api/v1/scheduler`);
+
+  const again = await open(t, newUrl, subscribeCall('fw', { id: { value: sub.frameworkId }, failover_timeout: 60 }));
+  const subscribed = await again.next('SUBSCRIBED');
+  assert.deepEqual(subscribed.subscribed!.master_info, c.masterInfo(2));
+  await post(newUrl, { type: 'RECONCILE', framework_id: { value: sub.frameworkId }, reconcile: { tasks: [{ task_id: { value: 'survivor' } }] } }, { streamId: again.streamId });
+  const status = (await updateOf(again, 'survivor')).update!.status;
+  assert.equal(status.state, 'TASK_RUNNING');
+  assert.equal(status.reason, 'REASON_RECONCILIATION');
+  // Offers on the new leader carry its id.
+  const offer2 = (await again.next('OFFERS')).offers!.offers![0]!;
+  assert.ok(offer2.id.value.startsWith(c.masterInfo(2).id));
+});

@@ -11,7 +11,7 @@ import { figure, notMeasured, type Figure, type FigureOutput } from '../lib/resu
 import { schedulerUpdateTrial } from './updates.js';
 
 export async function runExperiments(opts: BenchOptions): Promise<FigureOutput> {
-  const tasks = envInt('BENCH_EXPERIMENT_TASKS', opts.quick ? 100 : 300);
+  const tasks = envInt('BENCH_EXPERIMENT_TASKS', opts.quick ? 100 : 200);
   opts.log(`experiments: status updates with ${tasks} tasks, before/after group commit`);
   const patched = await loadGroupCommitScheduler();
   if (typeof patched === 'string') {

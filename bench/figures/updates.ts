@@ -149,7 +149,7 @@ export async function rawCycleTrial(tasks: number): Promise<number> {
 }
 
 export async function runUpdates(opts: BenchOptions): Promise<FigureOutput> {
-  const sizes = envList('BENCH_UPDATE_TASKS', opts.quick ? [50, 200] : [100, 500, 1000]);
+  const sizes = envList('BENCH_UPDATE_TASKS', opts.quick ? [50, 200] : [100, 300, 600]);
   const figures: Figure[] = [];
   const series: PlotSeries[] = [
     { chart: 'updates', name: 'scheduler', points: [] },

@@ -60,14 +60,17 @@ function panel(p: Panel, y0: number): string {
   for (const t of xTicks) out.push(`<text x="${sx(t)}" y="${y0 + M.top + ph + 16}" text-anchor="middle">${fmt(t)}</text>`);
   out.push(`<text x="${M.left + pw / 2}" y="${y0 + H - 8}" text-anchor="middle">${esc(p.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${y0 + M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(p.yLabel)}</text>`);
+  const LEGEND_W = Math.min(pw - 10, 20 + 6 * Math.max(...p.series.map((s) => s.name.length)));
+  out.push(`<rect x="${M.left + pw - LEGEND_W - 4}" y="${y0 + M.top + 2}" width="${LEGEND_W}" height="${p.series.length * 16 + 6}" fill="white" fill-opacity="0.8"/>`);
   p.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const good = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (good.length > 1) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${good.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
     for (const [x, y] of good) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
     const ly = y0 + M.top + 14 + i * 16;
-    out.push(`<rect x="${M.left + 10}" y="${ly - 9}" width="10" height="10" fill="${color}"/>`);
-    out.push(`<text x="${M.left + 26}" y="${ly}">${esc(s.name)}</text>`);
+    const lx = M.left + pw - LEGEND_W;
+    out.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${color}"/>`);
+    out.push(`<text x="${lx + 16}" y="${ly}">${esc(s.name)}</text>`);
   });
   return out.join('\n');
 }

@@ -22,7 +22,7 @@ import { initialJobContext, activeCount } from './job.context.js';
 import { jobActions } from './job.actions.js';
 import { jobSetup } from './job.setup.js';
 
-export const jobMachine = jobSetup.extend({ actions: jobActions}).createMachine({
+export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine({
   id: 'job',
   context: ({ input }) => initialJobContext(input),
   initial: 'active',

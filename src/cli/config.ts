@@ -30,9 +30,8 @@ export const DEFAULTS = Object.freeze({
   grace: '30',
   containerizer: 'docker',
   logFormat: 'auto',
-  localCpus: '4',
-  localMem: '4096',
   callTimeout: '75',
+  httpHost: '127.0.0.1',
 });
 
 /** Flag values as commander hands them over (strings; booleans for switches; arrays for repeatables). */
@@ -64,7 +63,14 @@ export interface RawFlags {
   localCpus?: string;
   localMem?: string;
   callTimeout?: string;
+  httpPort?: string;
+  httpHost?: string;
+  /** `--inspect` alone gives true; `--inspect 9500` gives the port text. */
+  inspect?: string | boolean;
 }
+
+/** The inspector's port when `--inspect` has no value. */
+export const DEFAULT_INSPECT_PORT = 9420;
 
 export interface ConfigEnv {
   /** The current OS user (default of --user). */
@@ -74,6 +80,8 @@ export interface ConfigEnv {
   env: Readonly<Record<string, string | undefined>>;
   /** Reads a whole file as UTF-8; throws when it cannot. */
   readFile(path: string): string;
+  /** This machine's CPUs and memory (MB): the embedded agent's default size. */
+  machine: { cpus: number; memMb: number };
 }
 
 export type MasterSpec =
@@ -98,6 +106,11 @@ export interface Config {
   localCpus: number;
   localMemMb: number;
   callTimeoutMs: number;
+  /** `--http-port`: serve /health, /state and /metrics (0 = any free port). */
+  httpPort?: number;
+  httpHost: string;
+  /** `--inspect [port]`: the Stately inspector relay's port. */
+  inspectPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +137,14 @@ function integer(flag: string, text: string, min: number): number {
   if (!Number.isSafeInteger(n) || n < min) {
     const what = min === 0 ? 'a whole number >= 0' : `a whole number >= ${min}`;
     throw new ConfigError(`--${flag} must be ${what}, got ${quote(text)}`);
+  }
+  return n;
+}
+
+function port(flag: string, text: string, min: 0 | 1): number {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > 65535) {
+    throw new ConfigError(`--${flag} must be a TCP port (${min}-65535), got ${quote(text)}`);
   }
   return n;
 }
@@ -252,9 +273,14 @@ export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
     debug: flags.debug === true,
     stateFile,
     ...(ha !== undefined ? { ha } : {}),
-    localCpus: number('local-cpus', flags.localCpus ?? DEFAULTS.localCpus, 'positive'),
-    localMemMb: number('local-mem', flags.localMem ?? DEFAULTS.localMem, 'positive'),
+    localCpus: flags.localCpus === undefined ? env.machine.cpus : number('local-cpus', flags.localCpus, 'positive'),
+    localMemMb: flags.localMem === undefined ? env.machine.memMb : number('local-mem', flags.localMem, 'positive'),
     callTimeoutMs: number('call-timeout', flags.callTimeout ?? DEFAULTS.callTimeout, 'positive') * 1000,
+    ...(flags.httpPort !== undefined ? { httpPort: port('http-port', flags.httpPort, 0) } : {}),
+    httpHost: nonEmpty('http-host', flags.httpHost ?? DEFAULTS.httpHost),
+    ...(flags.inspect !== undefined && flags.inspect !== false
+      ? { inspectPort: flags.inspect === true ? DEFAULT_INSPECT_PORT : port('inspect', flags.inspect, 1) }
+      : {}),
   };
   return Object.freeze(config);
 }

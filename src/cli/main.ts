@@ -5,9 +5,12 @@
  * with its status. Nothing else happens here.
  */
 import { readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { availableParallelism, homedir, totalmem, userInfo } from 'node:os';
 import { CommanderError } from 'commander';
+import type { AnyActorRef } from 'xstate';
+import { aroundProgressLine, attachObservability, describeActors, type Observability } from '../observability/index.js';
 import { createLogger } from '../observability/logger.js';
+import { Signals } from '../runtime/signals.js';
 import { runFromConfig } from '../runtime/run-from-config.js';
 import { normalizeGoFlags } from './argv.js';
 import { registerLocalMasterCommand } from './commands/local-master.js';
@@ -30,7 +33,10 @@ function version(): string {
 function configEnv(): ConfigEnv {
   let username = process.env.USER ?? '';
   try { username = userInfo().username; } catch { /* no passwd entry: keep $USER */ }
-  return { username, homedir: homedir(), env: process.env, readFile: (path) => readFileSync(path, 'utf8') };
+  return {
+    username, homedir: homedir(), env: process.env, readFile: (path) => readFileSync(path, 'utf8'),
+    machine: { cpus: availableParallelism(), memMb: Math.floor(totalmem() / (1024 * 1024)) },
+  };
 }
 
 function usageError(message: string): number {
@@ -42,14 +48,14 @@ function usageError(message: string): number {
 export async function main(argv: readonly string[]): Promise<number | undefined> {
   const env = configEnv();
   const stateFileHelp = defaultStateFile('<name>', env);
-  const program = buildProgram(stateFileHelp, env.username, version())
+  const program = buildProgram(stateFileHelp, env.username, env.machine, version())
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   registerLocalMasterCommand(program);
   let flags: RawFlags | undefined;
   program.action((opts: RawFlags) => { flags = opts; });
 
-  const specs = schedulerFlags(stateFileHelp, env.username);
+  const specs = schedulerFlags(stateFileHelp, env.username, env.machine);
   const names = new Set(specs.map((s) => longName(s.flags)));
   const withValue = new Set(specs.filter((s) => s.flags.includes('<')).map((s) => longName(s.flags)));
   const subcommands = new Set(program.commands.map((c) => c.name()));
@@ -72,12 +78,40 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     if (err instanceof ConfigError) return usageError(err.message);
     throw err;
   }
-  const log = createLogger({ format: config.logFormat, debug: config.debug });
+  const signals = new Signals();
+  let actor: AnyActorRef | undefined;
+  let observability: Observability;
   try {
-    return await runFromConfig(config, log);
+    observability = await attachObservability({
+      signals,
+      ...(config.httpPort !== undefined ? { httpPort: config.httpPort, httpHost: config.httpHost } : {}),
+      ...(config.inspectPort !== undefined ? { inspectPort: config.inspectPort } : {}),
+      progress: config.logFormat !== 'json',
+      getMachineStates: () => describeActors({ framework: actor }),
+    });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const what = config.httpPort !== undefined && config.inspectPort !== undefined ? '--http-port or --inspect' : config.httpPort !== undefined ? '--http-port' : '--inspect';
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return usageError(`${what}: cannot listen (${(err as Error).message})`);
+    throw err;
+  }
+  const log = createLogger({
+    format: config.logFormat, debug: config.debug,
+    ...(observability.progress ? { destination: aroundProgressLine(observability.progress, process.stdout) } : {}),
+  });
+  if (observability.statusUrl) log.info({ status: observability.statusUrl }, `status endpoint: ${observability.statusUrl}/health, /state, /metrics`);
+  if (observability.inspectUrl) log.info({ inspector: observability.inspectUrl }, `inspector: open ${observability.inspectUrl}`);
+  try {
+    return await runFromConfig(config, log, {
+      signals,
+      ...(observability.inspect ? { inspect: observability.inspect } : {}),
+      onActor: (ref) => { actor = ref; },
+    });
   } catch (err) {
     log.error({ err }, (err as Error).message);
     return EXIT_FAILURE;
+  } finally {
+    await observability.close();
   }
 }
 

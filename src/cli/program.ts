@@ -3,7 +3,7 @@
  * values are validated by config.ts and acted on by main.ts.
  */
 import { Command, Option } from 'commander';
-import { DEFAULTS, PROGRAM_NAME } from './config.js';
+import { DEFAULTS, DEFAULT_INSPECT_PORT, PROGRAM_NAME } from './config.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -17,7 +17,7 @@ interface FlagSpec {
 }
 
 /** Every long flag of the scheduler; `takesValue` tells the Go-style rewriter which ones eat the next argument. */
-export function schedulerFlags(defaultStateFile: string, defaultUser: string): FlagSpec[] {
+export function schedulerFlags(defaultStateFile: string, defaultUser: string, machine: { cpus: number; memMb: number }): FlagSpec[] {
   return [
     { flags: '--master <addresses>', description: "leading master: host:port[,host:port...] (https://host:port for TLS), zk://host:2181/mesos, or 'local' for an embedded master", defaultValue: DEFAULTS.master },
     { flags: '--cmd <command>', description: 'shell command every task runs', defaultValue: DEFAULTS.cmd },
@@ -43,9 +43,12 @@ export function schedulerFlags(defaultStateFile: string, defaultUser: string): F
     { flags: '--log-format <format>', description: 'auto (pretty on a terminal, JSON otherwise), json or pretty', defaultValue: DEFAULTS.logFormat },
     { flags: '--state-file <path>', description: `where the framework id, round and tasks in flight are kept (default: ${defaultStateFile}, <name> = --name)` },
     { flags: '--ha <zk-url>', description: 'run as one of several schedulers; leader election in ZooKeeper at this URL' },
-    { flags: '--local-cpus <cpus>', description: "CPUs of the embedded agent with --master local", defaultValue: DEFAULTS.localCpus },
-    { flags: '--local-mem <mb>', description: "memory (MB) of the embedded agent with --master local", defaultValue: DEFAULTS.localMem },
+    { flags: '--local-cpus <cpus>', description: `CPUs of the embedded agent with --master local (default: this machine's, ${machine.cpus})` },
+    { flags: '--local-mem <mb>', description: `memory (MB) of the embedded agent with --master local (default: this machine's, ${machine.memMb})` },
     { flags: '--call-timeout <seconds>', description: 'time limit of one call to the master', defaultValue: DEFAULTS.callTimeout },
+    { flags: '--http-port <port>', description: 'serve /health, /state and /metrics (Prometheus) on this port (0 = any free port)' },
+    { flags: '--http-host <host>', description: 'address the status endpoint listens on', defaultValue: DEFAULTS.httpHost },
+    { flags: '--inspect [port]', description: `show the live machines in the Stately inspector: open http://127.0.0.1:<port> (default port ${DEFAULT_INSPECT_PORT})` },
   ];
 }
 
@@ -53,14 +56,14 @@ export function longName(flags: string): string {
   return /--([\w-]+)/.exec(flags)![1]!;
 }
 
-export function buildProgram(defaultStateFile: string, defaultUser: string, version: string): Command {
+export function buildProgram(defaultStateFile: string, defaultUser: string, machine: { cpus: number; memMb: number }, version: string): Command {
   const program = new Command(PROGRAM_NAME)
     .description('Run a command as N Mesos tasks in rounds, with a cooldown between rounds, over the Mesos v1 HTTP scheduler API.')
     .version(version, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
-  for (const spec of schedulerFlags(defaultStateFile, defaultUser)) {
+  for (const spec of schedulerFlags(defaultStateFile, defaultUser, machine)) {
     const option = new Option(spec.flags, spec.description);
     if (spec.repeatable) option.argParser(collect);
     else if (spec.defaultValue !== undefined) option.default(spec.defaultValue);

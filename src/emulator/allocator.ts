@@ -142,13 +142,13 @@ export class Allocator {
    * Resources come back to an agent. With `refusedBy` and `refuseSeconds` > 0,
    * that framework gets a filter for them.
    */
-  recover(agentId: string, resources: ResourceBag, refusedBy?: FrameworkRecord, refuseSeconds?: number): void {
+  recover(agentId: string, resources: ResourceBag, refusedBy?: FrameworkRecord, refuseSeconds?: number, role = '*'): void {
     const agent = this.host.agents.get(agentId);
     if (!agent || !agent.registered) return;
     agent.free = addBags(agent.free, resources);
     if (refusedBy) {
       const seconds = Math.min(refuseSeconds ?? DEFAULT_REFUSE_SECONDS, MAX_REFUSE_SECONDS);
-      if (seconds > 0 && Number.isFinite(seconds)) this.setFilter(refusedBy, agentId, cloneBag(resources), seconds * 1000);
+      if (seconds > 0 && Number.isFinite(seconds)) this.setFilter(refusedBy, agentId, cloneBag(resources), role, seconds * 1000);
     }
     this.agentChanged(agent);
   }
@@ -184,17 +184,21 @@ export class Allocator {
     for (const agent of this.host.agents.values()) if (agent.registered) fw.candidates.add(agent.id);
   }
 
-  clearFilters(fw: FrameworkRecord): void {
-    for (const f of fw.filters.values()) f.timer.cancel();
-    fw.filters.clear();
+  /** Drops the framework's filters (only those of `roles`, if given). */
+  clearFilters(fw: FrameworkRecord, roles?: readonly string[]): void {
+    for (const [agentId, f] of fw.filters) {
+      if (roles && !roles.includes(f.role)) continue;
+      f.timer.cancel();
+      fw.filters.delete(agentId);
+    }
   }
 
-  private setFilter(fw: FrameworkRecord, agentId: string, refused: ResourceBag, ms: number): void {
+  private setFilter(fw: FrameworkRecord, agentId: string, refused: ResourceBag, role: string, ms: number): void {
     fw.filters.get(agentId)?.timer.cancel();
     const timer = setLongTimeout(() => {
       fw.filters.delete(agentId);
       fw.candidates.add(agentId);
     }, ms);
-    fw.filters.set(agentId, { refused, timer });
+    fw.filters.set(agentId, { refused, role, timer });
   }
 }

@@ -22,7 +22,6 @@ import type { Logger } from 'pino';
 import { CONTENT_TYPES, CodecError, decodeCall, formatForContentType } from '../mesos/codec.js';
 import type { Call, MasterInfo } from '../mesos/types.js';
 import { acceptsMediaType, authenticate, validateCall } from './call-validation.js';
-import { missingRequiredFields } from './json-required.js';
 import type { MasterCore } from './master.js';
 import { SchedulerStream } from './scheduler-stream.js';
 import { buildState } from './state-endpoint.js';
@@ -155,12 +154,6 @@ async function scheduler(index: number, ctl: MasterControl, req: IncomingMessage
 
   let call: Call;
   try {
-    if (format === 'json') {
-      let parsed: unknown;
-      try { parsed = JSON.parse(body.toString('utf8')); } catch { parsed = undefined; }
-      const missing = parsed === undefined ? [] : missingRequiredFields(parsed);
-      if (missing.length > 0) return reply(400, `Failed to convert JSON into Call protobuf: Missing required fields: ${missing.join(', ')}`);
-    }
     call = decodeCall(body, format);
   } catch (err) {
     if (err instanceof CodecError) {

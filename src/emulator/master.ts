@@ -402,7 +402,7 @@ export class MasterCore extends EventEmitter {
   private revive(fw: FrameworkRecord, roles: readonly string[]): void {
     const target = roles.length > 0 ? roles : fw.roles;
     for (const r of target) fw.suppressedRoles.delete(r);
-    this.allocator.clearFilters(fw);
+    this.allocator.clearFilters(fw, roles.length > 0 ? roles : undefined);
     this.allocator.considerAllAgents(fw);
   }
 
@@ -410,7 +410,7 @@ export class MasterCore extends EventEmitter {
     const offer = this.offers.get(offerId);
     if (!offer || offer.frameworkId !== fw.id) return; // Mesos ignores unknown offers in DECLINE
     this.allocator.removeOffer(offerId);
-    this.allocator.recover(offer.agentId, offer.resources, fw, refuseSeconds);
+    this.allocator.recover(offer.agentId, offer.resources, fw, refuseSeconds, offer.role);
   }
 
   private accept(fw: FrameworkRecord, accept: NonNullable<Call['accept']>): void {
@@ -461,7 +461,7 @@ export class MasterCore extends EventEmitter {
       }
     }
     // Whatever was not used counts as declined with the ACCEPT's filters.
-    this.allocator.recover(agentId, available, fw, refuse);
+    this.allocator.recover(agentId, available, fw, refuse, records[0]!.role);
   }
 
   private launch(fw: FrameworkRecord, agent: AgentRecord, info: TaskInfo, resources: ResourceBag): void {

@@ -30,6 +30,8 @@ export interface TaskRecord {
 export interface RefusalFilter {
   /** Offers of resources contained in these are refused until the timer fires. */
   refused: ResourceBag;
+  /** The role of the refused offer (REVIVE with roles clears only those roles' filters). */
+  role: string;
   timer: LongTimeout;
 }
 

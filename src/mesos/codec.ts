@@ -93,11 +93,37 @@ function checkJsonEnums(type: protobuf.Type, obj: Record<string, unknown>, where
   }
 }
 
+/**
+ * Paths of `required` fields missing anywhere in JSON (e.g. 'subscribe.framework_info.name').
+ * protobufjs' fromObject would fill them with defaults; the master answers 400 instead.
+ */
+function missingRequired(type: protobuf.Type, value: unknown, path: string, missing: string[]): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const obj = value as Record<string, unknown>;
+  for (const field of type.fieldsArray) {
+    const v = obj[field.name];
+    const where = path ? `${path}.${field.name}` : field.name;
+    if (field.required && (v === undefined || v === null)) {
+      missing.push(where);
+      continue;
+    }
+    const resolved = field.resolve().resolvedType;
+    if (!(resolved instanceof protobuf.Type) || v === undefined || v === null || field.map) continue;
+    if (field.repeated && Array.isArray(v)) v.forEach((item, i) => missingRequired(resolved, item, `${where}[${i}]`, missing));
+    else missingRequired(resolved, v, where, missing);
+  }
+}
+
 function decodeJsonStrict<T>(type: protobuf.Type, bytes: Uint8Array): T {
   const obj = parseJson(bytes, type.name);
+  const missing: string[] = [];
+  missingRequired(type, obj, '', missing);
+  if (missing.length > 0) {
+    throw new CodecError(`Failed to convert JSON into ${type.name} protobuf: Missing required fields: ${missing.join(', ')}`);
+  }
   checkJsonEnums(type, obj, `${type.name} protobuf`);
   try {
-    // Through bytes and back, so missing required fields fail as they do in Mesos.
+    // Through bytes and back, so the result has exactly the shape a protobuf body would give.
     const message = type.fromObject(obj);
     return type.toObject(type.decode(type.encode(message).finish()), TO_OBJECT) as T;
   } catch (err) {

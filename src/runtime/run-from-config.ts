@@ -9,9 +9,9 @@ import type { Config } from '../cli/config.js';
 import { LeaderElection } from '../zk/leader-election.js';
 import { leaderSourceFor } from './leader-source-for.js';
 import { startLocalMaster, type LocalMaster } from './local-master.js';
-import { runScheduler } from './scheduler.js';
+import { runScheduler, type RunDeps } from './scheduler.js';
 import { Signals } from './signals.js';
-import { initialStatus } from './status.js';
+import { initialStatus, type SchedulerStatus } from './status.js';
 import { stateStoreFor } from './state-store-for.js';
 import { handleStopSignals } from './stop-signals.js';
 
@@ -32,11 +32,19 @@ async function becomeLeader(election: LeaderElection, log: Logger): Promise<bool
   }
 }
 
-/**
- * `signals` and `status` are where metrics, a status endpoint or a progress
- * line attach (src/observability); they are created here when not given.
- */
-export async function runFromConfig(config: Config, log: Logger, signals = new Signals(), status = initialStatus()): Promise<number> {
+export interface RunOptions {
+  /** Where metrics, the status endpoint and the progress line listen (src/observability). */
+  signals?: Signals;
+  status?: SchedulerStatus;
+  /** The Stately inspector's observer (`--inspect`). */
+  inspect?: RunDeps['inspect'];
+  /** Gets the framework actor once it exists (machine states for /state). */
+  onActor?: RunDeps['onActor'];
+}
+
+export async function runFromConfig(config: Config, log: Logger, options: RunOptions = {}): Promise<number> {
+  const signals = options.signals ?? new Signals();
+  const status = options.status ?? initialStatus();
   let election: LeaderElection | undefined;
   if (config.ha !== undefined) {
     election = new LeaderElection(config.ha, { logger: log });
@@ -62,6 +70,8 @@ export async function runFromConfig(config: Config, log: Logger, signals = new S
     const store = stateStoreFor(config, log, election);
     return await runScheduler(config, {
       log, source, store, signals, status,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+      ...(options.onActor ? { onActor: options.onActor } : {}),
       ...(election ? {
         stopMode: 'handover' as const,
         onStarted: (send) => election.onLeadershipLost((lost) => {

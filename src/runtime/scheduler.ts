@@ -6,7 +6,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { createActor, toPromise } from 'xstate';
+import { createActor, toPromise, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import type { FrameworkInput, FrameworkOutput, PersistedState, RuntimeEvent, SubscriptionEvent, Timing } from '../../machines/contract.js';
 import { CallSender } from '../client/calls.js';
 import { isConnectionRefused } from '../client/errors.js';
@@ -42,6 +42,10 @@ export interface RunDeps {
    * TEARDOWN so a standby scheduler carries on with the same framework).
    */
   stopMode?: 'drain' | 'handover';
+  /** The Stately inspector's observer (`--inspect`): sees every actor of the machine tree. */
+  inspect?: Observer<InspectionEvent>;
+  /** Gets the framework actor once it is created (the status endpoint reads machine states from it). */
+  onActor?: (actor: AnyActorRef) => void;
   /** Gets a way to send RuntimeEvents to the running framework actor (HA leadership loss). */
   onStarted?: (send: (event: RuntimeEvent) => void) => void;
 }
@@ -177,7 +181,8 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
   log.info({ master: source.description, framework: config.job.name, rounds: config.job.rounds, maxTasks: config.job.maxTasks },
     `starting framework ${config.job.name} against ${source.description}`);
 
-  const actor = createActor(machine, { input });
+  const actor = createActor(machine, { input, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
+  deps.onActor?.(actor);
   sendToMachine = (event) => actor.send(event);
   const firstStop: RuntimeEvent = deps.stopMode === 'handover' ? { type: 'framework.handover' } : { type: 'framework.stop' };
   const removeSignalHandlers = handleStopSignals(

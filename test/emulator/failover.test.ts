@@ -107,3 +107,51 @@ test('a new leader knows frameworks and tasks; the old leader redirects and its 
   const offer2 = (await again.next('OFFERS')).offers!.offers![0]!;
   assert.ok(offer2.id.value.startsWith(c.masterInfo(2).id));
 });
+
+test('with agentReregisterDelayMs, a new leader does not answer for tasks until their agent re-registers', async (t) => {
+  const c = await withCluster(t, { masters: 2, agents: 1, mode: 'simulated', simulatedTaskMs: 60_000, agentReregisterDelayMs: 300 });
+  const url0 = c.leaderUrl()!;
+  const sub = await open(t, url0);
+  const offer = (await sub.next('OFFERS')).offers!.offers![0]!;
+  await launch(url0, sub, [offer], [commandTask('kept', offer, 'sleep 1000')]);
+  await acknowledge(url0, sub, (await updateOf(sub, 'kept', 'TASK_STARTING')).update!.status);
+  await acknowledge(url0, sub, (await updateOf(sub, 'kept', 'TASK_RUNNING')).update!.status);
+  c.faults.electLeader(1);
+  const url1 = c.leaderUrl()!;
+  const again = await open(t, url1, subscribeCall('fw', { id: { value: sub.frameworkId }, failover_timeout: 60 }));
+  await again.next('SUBSCRIBED');
+  const fw = { value: sub.frameworkId };
+  const reconcile = () => post(url1, { type: 'RECONCILE', framework_id: fw, reconcile: { tasks: [{ task_id: { value: 'kept' }, agent_id: offer.agent_id }] } }, { streamId: again.streamId });
+  await reconcile();
+  // Keep asking (as the reconciliation algorithm does) until the agent is back: the first answer is the task's real state.
+  const answer = await eventually(async () => {
+    const found = again.events.find((e) => e.type === 'UPDATE');
+    if (found) return found;
+    await reconcile();
+    await new Promise((r) => setTimeout(r, 50));
+    return undefined;
+  });
+  assert.equal(answer.update!.status.state, 'TASK_RUNNING');
+});
+
+test('while agents are recovering, reconciliation about their tasks gets no answer and they make no offers', async (t) => {
+  const c = await withCluster(t, { masters: 2, agents: 1, mode: 'simulated', simulatedTaskMs: 60_000, agentReregisterDelayMs: 60_000 });
+  const url0 = c.leaderUrl()!;
+  const sub = await open(t, url0);
+  const offer = (await sub.next('OFFERS')).offers!.offers![0]!;
+  await launch(url0, sub, [offer], [commandTask('hidden', offer, 'sleep 1000')]);
+  await updateOf(sub, 'hidden', 'TASK_STARTING');
+  c.faults.electLeader(1);
+  const url1 = c.leaderUrl()!;
+  const again = await open(t, url1, subscribeCall('fw', { id: { value: sub.frameworkId }, failover_timeout: 60 }));
+  await again.next('SUBSCRIBED');
+  const fw = { value: sub.frameworkId };
+  const call = (body: object) => post(url1, { framework_id: fw, ...body } as never, { streamId: again.streamId });
+  assert.equal((await call({ type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'hidden' }, agent_id: offer.agent_id }] } })).status, 202);
+  assert.equal((await call({ type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'other' } }] } })).status, 202);
+  assert.equal((await call({ type: 'RECONCILE', reconcile: {} })).status, 202);
+  // Answers would be on the stream before the 202s; TEARDOWN then ends the stream.
+  await call({ type: 'TEARDOWN' });
+  await again.closed();
+  assert.deepEqual(again.events.filter((e) => e.type === 'UPDATE' || e.type === 'OFFERS'), []);
+});

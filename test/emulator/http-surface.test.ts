@@ -193,3 +193,42 @@ async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
 }
 
 
+
+test('the remaining calls: 202 for SHUTDOWN, MESSAGE, REQUEST and inverse offers; UPDATE_FRAMEWORK is synchronous', async (t) => {
+  const c = await withCluster(t, { agents: 0 });
+  const url = c.leaderUrl()!;
+  const sub = await Subscription.open(url, subscribeCall('fw', { failover_timeout: 60 }));
+  t.after(() => sub.close());
+  await sub.next('SUBSCRIBED');
+  const fw = { value: sub.frameworkId };
+  const agent = { value: 'some-agent' };
+  const send = (call: object) => post(url, { framework_id: fw, ...call } as never, { streamId: sub.streamId });
+  assert.equal((await send({ type: 'SHUTDOWN', shutdown: { executor_id: { value: 'e' }, agent_id: agent } })).status, 202);
+  assert.equal((await send({ type: 'MESSAGE', message: { agent_id: agent, executor_id: { value: 'e' }, data: Buffer.from('hi').toString('base64') } })).status, 202);
+  assert.equal((await send({ type: 'REQUEST', request: { requests: [] } })).status, 202);
+  assert.equal((await send({ type: 'ACCEPT_INVERSE_OFFERS', accept_inverse_offers: { inverse_offer_ids: [] } })).status, 202);
+  assert.equal((await send({ type: 'DECLINE_INVERSE_OFFERS', decline_inverse_offers: { inverse_offer_ids: [] } })).status, 202);
+
+  const info = { user: 'nobody', name: 'renamed', id: fw, failover_timeout: 120 };
+  assert.equal((await send({ type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: info } })).status, 200);
+  assert.equal(c.frameworks()[0]!.name, 'renamed');
+  const userChange = await send({ type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: { ...info, user: 'root' } } });
+  assert.equal(userChange.status, 400);
+  const idMismatch = await send({ type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: { ...info, id: { value: 'other' } } } });
+  assert.equal(idMismatch.status, 400);
+  assert.match(idMismatch.body, /'framework_id' differs from 'update_framework.framework_info.id'/);
+  // None of these ended the subscription.
+  assert.equal(sub.ended, false);
+});
+
+test('an invalid FrameworkInfo is refused with an ERROR event on the 200 stream, which then ends', async (t) => {
+  const c = await withCluster(t, { agents: 0 });
+  const sub = await Subscription.open(c.leaderUrl()!, subscribeCall('fw', { roles: ['a'] }));
+  t.after(() => sub.close());
+  assert.equal(sub.status, 200);
+  const err = await sub.next('ERROR');
+  assert.equal(err.error!.message, "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable");
+  assert.equal(sub.events[0], err, 'no SUBSCRIBED before the ERROR');
+  await sub.closed();
+  assert.deepEqual(c.frameworks(), []);
+});

@@ -140,11 +140,17 @@ function executors(run: Run, state: () => string) {
         await sched.waitFor((l) => /^no subscription: /.test(msg(l)), 'a 503 while no master leads', { from: mark });
         cluster.faults.electLeader(2);
         break;
-      case 'UNAVAILABLE_503':
-        cluster.faults.unavailableFor(1500);
+      case 'UNAVAILABLE_503': {
+        // Every master answers 503 until the scheduler has been refused twice (a 503 period), then recovers.
+        cluster.faults.unavailableFor(120_000);
         ensureStarted(run);
-        await sched.waitFor((l) => /^no subscription: /.test(msg(l)), 'a 503 while masters are unavailable', { from: mark });
+        const refused = (l: LogLine): boolean => /^no subscription: /.test(msg(l));
+        const first = await sched.waitFor(refused, 'a 503 while masters are unavailable', { from: mark });
+        await sched.waitFor(refused, 'a second 503', { from: sched.lines.indexOf(first) + 1 });
+        cluster.faults.unavailableFor(0);
+        assert.ok(cluster.responses.filter((r) => r.status === 503).length >= 2, 'the masters answered 503');
         break;
+      }
       case 'LEADER_CHANGE': {
         // The leader changes right after the first SUBSCRIBE reaches it.
         const changed = new Promise<void>((resolve) => {

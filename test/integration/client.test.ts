@@ -15,6 +15,7 @@ import { CallSender } from '../../src/client/calls.js';
 import { Credentials } from '../../src/client/credentials.js';
 import type { LeaderSource } from '../../src/client/leader-source.js';
 import { SessionHolder } from '../../src/client/session.js';
+import { resolveRedirect } from '../../src/client/master-address.js';
 import { StaticLeaderSource } from '../../src/client/static-leader-source.js';
 import { createSubscriptionLogic } from '../../src/client/subscription.js';
 import { MesosTransport } from '../../src/client/transport.js';
@@ -316,5 +317,16 @@ describe('call sender', () => {
     c.session.set({ generation: 1, baseUrl: m.url, streamId: 's', frameworkId: 'f' });
     const out = await sender.send({ type: 'REVIVE' });
     assert.equal(out.kind === 'failed' && out.error.code, 'MESOS_UNAVAILABLE');
+  });
+});
+
+describe('redirect Locations', () => {
+  it('resolves the three forms masters send, keeping our scheme when none is given', () => {
+    const from = 'https://m1.example:5050/api/v1/scheduler';
+    assert.equal(resolveRedirect('//m2.example:5051/api/v1/scheduler', from), 'https://m2.example:5051');
+    assert.equal(resolveRedirect('http://m2.example:5051/api/v1/scheduler', from), 'http://m2.example:5051');
+    assert.equal(resolveRedirect('m2.example:5051', from), 'https://m2.example:5051');
+    assert.equal(resolveRedirect('10.0.0.2:5050', 'http://10.0.0.1:5050/api/v1/scheduler'), 'http://10.0.0.2:5050');
+    assert.throws(() => resolveRedirect('ftp://x:1/', from), { code: 'MASTER_ADDRESS' });
   });
 });

@@ -26,7 +26,7 @@ describe('runScheduler', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runtime-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const config = buildConfig({ master: cluster.masters[0]!.hostPort, cmd: 'true', maxtasks: '2', rounds: '1', wait: '0', stateFile: join(dir, 's.json') }, {
-      username: userInfo().username, homedir: dir, env: {}, readFile: () => { throw new Error('no files'); },
+      username: userInfo().username, homedir: dir, env: {}, readFile: () => { throw new Error('no files'); }, machine: { cpus: 2, memMb: 2048 },
     });
     const signals = new Signals();
     const seen: { [K in keyof SignalMap]?: SignalMap[K][0][] } = {};

@@ -181,7 +181,7 @@ test('"Framework failed over" on the current stream: another scheduler has our i
   assert.equal(h.status_(), 'done');
   assert.equal(h.value(), 'fatal');
   const out = h.actor.getSnapshot().output;
-  assert.equal(out?.exitCode, 2);
+  assert.equal(out?.exitCode, 3);
   assert.equal(out?.reason, 'fatal');
   assert.match(out?.message ?? '', /fw-1/);
   assert.equal(h.calls('TEARDOWN').length, 0);
@@ -215,7 +215,7 @@ test('unrecoverable connection errors (401, 403 on SUBSCRIBE, protocol) are fata
   const h = createHarness().start();
   h.lost('MESOS_UNAUTHORIZED', '401 Unauthorized');
   assert.equal(h.value(), 'fatal');
-  assert.equal(h.actor.getSnapshot().output?.exitCode, 2);
+  assert.equal(h.actor.getSnapshot().output?.exitCode, 3);
   assert.match(h.actor.getSnapshot().output?.message ?? '', /401 Unauthorized/);
 });
 

@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import { normalizeGoFlags } from '../../src/cli/argv.js';
 import { buildProgram, longName, schedulerFlags } from '../../src/cli/program.js';
 
-const specs = schedulerFlags('/state/<name>.json', 'alice');
+const specs = schedulerFlags('/state/<name>.json', 'alice', { cpus: 2, memMb: 2048 });
 const names = new Set(specs.map((s) => longName(s.flags)));
 const withValue = new Set(specs.filter((s) => s.flags.includes('<')).map((s) => longName(s.flags)));
 
 function parse(argv: string[]): Record<string, unknown> {
-  const program = buildProgram('/state/<name>.json', 'alice', '1.0.0').exitOverride().action(() => {});
+  const program = buildProgram('/state/<name>.json', 'alice', { cpus: 2, memMb: 2048 }, '1.0.0').exitOverride().action(() => {});
   program.parse(normalizeGoFlags(argv, names, withValue), { from: 'user' });
   return program.opts();
 }

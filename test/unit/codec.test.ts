@@ -146,6 +146,25 @@ describe('codec', () => {
     assert.throws(() => decodeCall(Buffer.from('{"type":3,"framework_id":{"value":"x"}}'), 'json'), { code: 'MESOS_CODEC' });
   });
 
+  it('rejects a JSON call that lacks a required field anywhere, naming it', () => {
+    const call = { type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'etl' } } };
+    assert.throws(() => decodeCall(Buffer.from(JSON.stringify(call)), 'json'), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'MESOS_CODEC');
+      assert.match(err.message, /Missing required fields: subscribe\.framework_info\.name$/);
+      return true;
+    });
+    const ack = { type: 'ACKNOWLEDGE', framework_id: { value: 'f' }, acknowledge: { agent_id: { value: 'a' }, task_id: {} } };
+    assert.throws(() => decodeCall(Buffer.from(JSON.stringify(ack)), 'json'), /acknowledge\.task_id\.value, acknowledge\.uuid/);
+  });
+
+  it('drops an unknown name in an optional enum field and ignores camelCase keys, as the master does', () => {
+    const call = decodeCall(Buffer.from('{"type":"DECLINE","frameworkId":{"value":"x"},"decline":{"offer_ids":[{"value":"o"}]}}'), 'json');
+    assert.equal(call.framework_id, undefined);
+    assert.equal(call.type, 'DECLINE');
+    const odd = decodeCall(Buffer.from('{"type":"NOT_A_CALL","framework_id":{"value":"x"}}'), 'json');
+    assert.equal(odd.type, undefined);
+  });
+
   it('rejects bytes that are not a message', () => {
     assert.throws(() => decodeEvent(Buffer.from('{not json'), 'json'), { code: 'MESOS_CODEC' });
     assert.throws(() => decodeEvent(Buffer.from([0xff, 0xff, 0xff]), 'protobuf'), { code: 'MESOS_CODEC' });

@@ -14,6 +14,7 @@ const env: ConfigEnv = {
   username: 'alice',
   homedir: '/home/alice',
   env: {},
+  machine: { cpus: 8, memMb: 16384 },
   readFile(path) {
     const text = files[path];
     if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
@@ -52,7 +53,24 @@ describe('config', () => {
     assert.equal(c.logFormat, 'auto');
     assert.equal(c.stateFile, '/home/alice/.local/state/mesos-http-scheduler/mesos-http-scheduler.json');
     assert.equal(c.callTimeoutMs, 75_000);
+    assert.equal(c.localCpus, 8, 'the embedded agent offers this machine\'s CPUs');
+    assert.equal(c.localMemMb, 16384);
+    assert.equal(c.httpPort, undefined);
+    assert.equal(c.httpHost, '127.0.0.1');
+    assert.equal(c.inspectPort, undefined);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.job));
+  });
+
+  it('parses the observability flags', () => {
+    const c = buildConfig({ httpPort: '9102', httpHost: '0.0.0.0', inspect: true }, env);
+    assert.equal(c.httpPort, 9102);
+    assert.equal(c.httpHost, '0.0.0.0');
+    assert.equal(c.inspectPort, 9420);
+    assert.equal(buildConfig({ inspect: '9500' }, env).inspectPort, 9500);
+    assert.equal(buildConfig({ httpPort: '0' }, env).httpPort, 0);
+    bad({ httpPort: 'http' }, /^--http-port must be a TCP port \(0-65535\), got 'http'$/);
+    bad({ httpPort: '70000' }, /^--http-port must be a TCP port/);
+    bad({ inspect: '0' }, /^--inspect must be a TCP port \(1-65535\)/);
   });
 
   it('parses every flag', () => {

@@ -48,6 +48,7 @@ interface LocalMasterFlags {
   heartbeatInterval: number;
   allocationInterval: number;
   offerTimeout?: number;
+  agentReregisterDelay: number;
   workDir?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -96,6 +97,7 @@ export function toClusterOptions(flags: LocalMasterFlags): ClusterOptions {
     heartbeatIntervalSeconds: flags.heartbeatInterval,
     allocationIntervalMs: flags.allocationInterval,
     ...(flags.offerTimeout !== undefined ? { offerTimeoutMs: flags.offerTimeout * 1000 } : {}),
+    agentReregisterDelayMs: flags.agentReregisterDelay,
     ...(flags.workDir !== undefined ? { workDir: flags.workDir } : {}),
     ...(flags.tlsCert && flags.tlsKey ? { tls: { cert: readFile('--tls-cert', flags.tlsCert), key: readFile('--tls-key', flags.tlsKey) } } : {}),
     ...(flags.credentials ? { credentials: readCredentials(flags.credentials) } : {}),
@@ -119,6 +121,7 @@ export function registerLocalMasterCommand(program: Command): void {
     .option('--heartbeat-interval <seconds>', 'seconds between HEARTBEAT events', positiveNumber, 15)
     .option('--allocation-interval <ms>', 'milliseconds between allocation runs', integer(1), 1000)
     .option('--offer-timeout <seconds>', 'rescind offers not answered within this many seconds', positiveNumber)
+    .option('--agent-reregister-delay <ms>', 'after a leader change, agents re-register with the new leader after this long', integer(0), 0)
     .option('--work-dir <dir>', 'sandbox root (default: a temp dir removed at exit)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')

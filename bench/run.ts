@@ -2,12 +2,13 @@
  * `npm run bench`: runs every figure against the embedded master's simulated
  * mode on loopback and writes bench/results.json, bench/RESULTS.md and
  * bench/results.svg. BENCH_QUICK=1 for small sizes; BENCH_ONLY=a,b for some
- * modules (memory, offers, updates, hold, failover, compare, experiments).
+ * modules (memory, offers, updates, hold, failover, compare, experiments);
+ * BENCH_OUT=dir writes the results there instead of bench/.
  * Re-executes itself with --expose-gc when started without it.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runExperiments } from './figures/experiments.js';
 import { runFailover } from './figures/failover.js';
@@ -27,6 +28,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 if (!hasGc()) {
   const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(child.status ?? 1);
+}
+
+/** The exact command, from package.json's bench script when there is one. */
+function benchCommand(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    const script = pkg.scripts?.['bench'];
+    if (script) return `npm run bench    # = ${script} (re-executes itself with node --expose-gc when needed)`;
+  } catch { /* fall through */ }
+  return 'node --expose-gc --import tsx bench/run.ts';
 }
 
 const MODULES: Array<[string, (o: BenchOptions) => Promise<FigureOutput>]> = [
@@ -51,7 +62,7 @@ const results: Results = {
   generatedAt: new Date(started).toISOString(),
   durationSeconds: 0,
   quick,
-  command: 'npm run bench    # = node --expose-gc --import tsx bench/run.ts',
+  command: benchCommand(),
   env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => [k, v ?? ''])),
   machine: machineInfo(),
   figures: [],
@@ -75,14 +86,17 @@ for (const [name, run] of MODULES) {
 }
 
 results.durationSeconds = (Date.now() - started) / 1000;
-writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(join(here, 'results.svg'), renderSvg(results.series));
-writeFileSync(join(here, 'RESULTS.md'), renderMarkdown(results, join(here, 'NOTES.md')));
+// BENCH_OUT: write somewhere else (smoke runs that must not replace the committed results).
+const out = process.env['BENCH_OUT'] ? resolve(process.env['BENCH_OUT']) : here;
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(out, 'results.svg'), renderSvg(results.series));
+writeFileSync(join(out, 'RESULTS.md'), renderMarkdown(results, join(here, 'NOTES.md')));
 for (const f of results.figures) {
   const met = f.met === null ? '' : f.met ? '  [met]' : '  [MISSED]';
   const ratio = f.ratio === null ? '' : `  ratio ${f.ratio}`;
   process.stdout.write(`${f.name}: ${f.value ?? 'not measured'} ${f.unit}${f.limit !== null ? `  limit ${f.limit}` : ''}${ratio}${f.target ? `  target ${f.target}` : ''}${met}\n`);
 }
-opts.log(`wrote bench/results.json, bench/RESULTS.md, bench/results.svg in ${results.durationSeconds.toFixed(0)} s`);
+opts.log(`wrote results.json, RESULTS.md, results.svg in ${out} in ${results.durationSeconds.toFixed(0)} s`);
 // Timers left by third-party code (mesos-framework) must not keep the bench alive.
 process.exit(results.errors.length > 0 ? 1 : 0);

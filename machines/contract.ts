@@ -133,8 +133,14 @@ export type SubscriptionEvent =
  */
 export interface SendCallParams { call: Call }
 
-/** `persist`: write the state synchronously-ordered before the next call goes out. */
-export interface PersistParams { state: PersistedState }
+/**
+ * `persist`: write the state before any call made after it goes out (write-ahead).
+ * Each state is a full snapshot, so the runtime may write only the newest of
+ * several pending ones (group commit). `state` may be a getter that builds the
+ * snapshot when first read (the machines hand over a cheap lazy value): read
+ * it only when writing; it is the state as of the persist, whenever it is read.
+ */
+export interface PersistParams { readonly state: PersistedState }
 
 /** Notifications for logs, metrics, the status endpoint and tests (see src/runtime/signals.ts). */
 export type Notification =

@@ -23,4 +23,14 @@ npx tsc -p tsconfig.test.json
 
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
-exec node --import tsx --test --test-reporter=spec --test-timeout=180000 "${files[@]}"
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+status=0
+node --import tsx --test --test-timeout=180000 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$summary" \
+  "${files[@]}" || status=$?
+passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$summary" | tail -1)
+failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$summary" | tail -1)
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"

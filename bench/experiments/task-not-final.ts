@@ -26,6 +26,12 @@ export const TASK_NOT_FINAL_DIFF = `--- machines/task/task.machine.ts
 +    finished: { entry: 'reportEnded' },
 +    failed: { entry: 'reportEnded' },`;
 
+/** True while machines/task/task.machine.ts still ends tasks in final states (the fix not applied yet). */
+export function taskEndStatesAreFinal(): boolean {
+  const states = (taskMachine.config as { states?: Record<string, { type?: string }> }).states ?? {};
+  return states['finished']?.type === 'final' || states['failed']?.type === 'final';
+}
+
 export function buildWithNonFinalTasks(effects: Effects<SubscriptionLogic>): ReturnType<typeof buildFrameworkMachine> {
   const config = taskMachine.config as { states?: Record<string, Record<string, unknown>> };
   const states = { ...config.states };

@@ -38,7 +38,8 @@ export function startScheduler(masters: string[], flags: RawFlags, timing?: Part
   const run = variant.run ?? runScheduler;
   const dir = mkdtempSync(join(tmpdir(), 'bench-sched-'));
   const config = buildConfig({ master: masters.join(','), stateFile: join(dir, 'state.json'), ...flags }, {
-    username: 'bench', homedir: dir, env: {}, readFile: () => { throw new Error('no files'); }, machine: { cpus: 2, memMb: 2048 },
+    username: 'bench', homedir: dir, env: {}, readFile: () => { throw new Error('no files'); },
+    machine: { cpus: 2, memMb: 2048 },
   });
   const signals = new Signals();
   let frameworkId: string | undefined;

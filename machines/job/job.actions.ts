@@ -13,7 +13,7 @@ import { planOffers, plannedTaskCount } from '../policy/offer-plan.js';
 import { buildTaskInfo } from '../policy/task-info.js';
 import { isSuccessState, isTerminalState } from '../policy/task-status.js';
 import { truncatedExponentialMs } from '../policy/backoff.js';
-import { activeCount, toPersistedState, type ActiveTask, type JobContext } from './job.context.js';
+import { activeCount, persistParams, type ActiveTask, type JobContext } from './job.context.js';
 import { jobSetup as base } from './job.setup.js';
 
 // ---------------------------------------------------------------------------
@@ -24,7 +24,7 @@ const recordSubscription = base.createAction(enqueueActions(({ context, event, e
   enqueue.assign({ connected: true, frameworkId: event.frameworkId });
   // Persist the framework id as soon as SUBSCRIBED arrives (HA guide).
   if (context.frameworkId !== event.frameworkId) {
-    enqueue({ type: 'persist', params: { state: toPersistedState({ ...context, frameworkId: event.frameworkId }) } });
+    enqueue({ type: 'persist', params: persistParams({ ...context, frameworkId: event.frameworkId }) });
   }
 }));
 
@@ -34,7 +34,7 @@ const recordDisconnection = base.createAction(assign({ connected: false }));
 const forgetFramework = base.createAction(enqueueActions(({ context, enqueue }) => {
   const { frameworkId: _gone, ...rest } = context;
   enqueue.assign({ frameworkId: undefined, connected: false });
-  enqueue({ type: 'persist', params: { state: toPersistedState(rest) } });
+  enqueue({ type: 'persist', params: persistParams(rest) });
 }));
 
 /** Mesos killed every task of a removed framework: they end as TASK_LOST. */
@@ -92,8 +92,9 @@ const declineOffers = base.createAction(enqueueActions(({ context, event, enqueu
 
 /**
  * Level-based launch: wanted = maxTasks − launched this round (and never more
- * than maxTasks alive). Write-ahead: the new tasks are persisted as
- * PENDING_LAUNCH before any ACCEPT goes out; every offer not used is declined.
+ * than maxTasks alive). Every offer not used is declined, first; then
+ * write-ahead: the new tasks are persisted as PENDING_LAUNCH before any
+ * ACCEPT goes out.
  */
 const launchOnOffers = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'mesos.offers') return;
@@ -104,7 +105,8 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
   const placed = plannedTaskCount(plan);
   const stillWanted = wanted - placed > 0;
 
-  const active = { ...context.active };
+  // The active map is copied only when tasks are placed (the context is never mutated).
+  const active = placed > 0 ? { ...context.active } : context.active;
   const launches: { offerId: string; agentId: string; tasks: ReturnType<typeof buildTaskInfo>[] }[] = [];
   let index = context.launchedInRound;
   for (const use of plan.accept) {
@@ -119,17 +121,19 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
     launches.push({ offerId: use.offer.id.value, agentId, tasks });
   }
 
+  const refuse = stillWanted ? timing.declineWantedSeconds : timing.declineIdleSeconds;
+  // The offers not used are declined first: a DECLINE needs no write-ahead, so
+  // it does not wait for the write below (nor for the ACCEPTs behind it).
+  if (plan.decline.length > 0) {
+    enqueue({ type: 'sendCall', params: { call: declineCall(plan.decline.map((o) => o.id.value), refuse) } });
+  }
   if (placed > 0) {
     const next: JobContext = { ...context, active, launchedInRound: context.launchedInRound + placed };
     enqueue.assign({ active, launchedInRound: next.launchedInRound });
-    enqueue({ type: 'persist', params: { state: toPersistedState(next) } });
+    enqueue({ type: 'persist', params: persistParams(next) });
   }
-  const refuse = stillWanted ? timing.declineWantedSeconds : timing.declineIdleSeconds;
   for (const launch of launches) {
     enqueue({ type: 'sendCall', params: { call: acceptCall([launch.offerId], [launchOperation(launch.tasks)], refuse) } });
-  }
-  if (plan.decline.length > 0) {
-    enqueue({ type: 'sendCall', params: { call: declineCall(plan.decline.map((o) => o.id.value), refuse) } });
   }
   for (const launch of launches) {
     for (const info of launch.tasks) {
@@ -190,7 +194,7 @@ const recordUpdate = base.createAction(enqueueActions(({ context, event, enqueue
   if (changed) {
     const active = { ...context.active, [taskId]: updated };
     enqueue.assign({ active });
-    enqueue({ type: 'persist', params: { state: toPersistedState({ ...context, active }) } });
+    enqueue({ type: 'persist', params: persistParams({ ...context, active }) });
   }
   enqueue.sendTo(taskId, { type: 'task.status', status });
 }));
@@ -211,7 +215,11 @@ const countEndedTask = base.createAction(enqueueActions(({ context, event, enque
   const known = context.active[event.taskId];
   if (known === undefined) return;
   const { [event.taskId]: _ended, ...active } = context.active;
-  const { [event.taskId]: _heard, ...reconcileRemaining } = context.reconcileRemaining;
+  let reconcileRemaining = context.reconcileRemaining;
+  if (reconcileRemaining[event.taskId] === true) {
+    const { [event.taskId]: _heard, ...rest } = reconcileRemaining;
+    reconcileRemaining = rest;
+  }
   const ok = isSuccessState(event.state);
   const next: JobContext = {
     ...context, active, reconcileRemaining,
@@ -224,7 +232,7 @@ const countEndedTask = base.createAction(enqueueActions(({ context, event, enque
   if (event.reason !== undefined) note.reason = event.reason;
   if (event.message !== undefined) note.message = event.message;
   enqueue({ type: 'notify', params: note });
-  enqueue({ type: 'persist', params: { state: toPersistedState(next) } });
+  enqueue({ type: 'persist', params: persistParams(next) });
   enqueue.stopChild(event.taskId);
 }));
 
@@ -242,7 +250,7 @@ const killAllNow = base.createAction(enqueueActions(({ context, enqueue }) => {
 }));
 
 const persistState = base.createAction(enqueueActions(({ context, enqueue }) => {
-  enqueue({ type: 'persist', params: { state: toPersistedState(context) } });
+  enqueue({ type: 'persist', params: persistParams(context) });
 }));
 
 // ---------------------------------------------------------------------------
@@ -253,7 +261,7 @@ const startNextRound = base.createAction(enqueueActions(({ context, enqueue }) =
   const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: {} };
   enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0 });
   enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: context.config.maxTasks } });
-  enqueue({ type: 'persist', params: { state: toPersistedState(next) } });
+  enqueue({ type: 'persist', params: persistParams(next) });
 }));
 
 const resumeRestored = base.createAction(assign({ resume: undefined }));
@@ -263,7 +271,7 @@ const finishRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   const cooldownMs = Math.max(0, context.config.waitSeconds * 1000);
   enqueue.assign({ completedRounds, phase: 'cooldown', cooldownMs });
   enqueue({ type: 'notify', params: { type: 'roundFinished', round: context.round, finished: context.finishedInRound, failed: context.failedInRound } });
-  enqueue({ type: 'persist', params: { state: toPersistedState({ ...context, completedRounds, phase: 'cooldown' }) } });
+  enqueue({ type: 'persist', params: persistParams({ ...context, completedRounds, phase: 'cooldown' }) });
 }));
 
 const announceCooldown = base.createAction(enqueueActions(({ context, enqueue }) => {

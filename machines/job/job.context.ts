@@ -3,7 +3,7 @@
  * that derive the persisted state from the context and the context from a
  * restored state.
  */
-import type { JobConfig, PersistedState, PersistedTask, SubscriptionEvent, Timing } from '../contract.js';
+import type { JobConfig, PersistedState, PersistedTask, PersistParams, SubscriptionEvent, Timing } from '../contract.js';
 import { isSuccessState, isTerminalState } from '../policy/task-status.js';
 import type { TaskEnded, TaskSilent } from '../task/task.machine.js';
 
@@ -77,6 +77,29 @@ export function activeCount(context: Pick<JobContext, 'active'>): number {
   let n = 0;
   for (const _ in context.active) n++;
   return n;
+}
+
+/** No task in flight (O(1), unlike activeCount). */
+export function hasNoActive(context: Pick<JobContext, 'active'>): boolean {
+  for (const _ in context.active) return false;
+  return true;
+}
+
+/**
+ * The `persist` effect's params for `context`, built lazily: `state` is
+ * derived (an O(tasks in flight) copy) the first time it is read, so a
+ * runtime that writes only the newest of several pending states (group
+ * commit) pays for that one only. The context is never mutated (every change
+ * makes new objects), so the state read later is the state as of this call.
+ */
+export function persistParams(context: JobContext): PersistParams {
+  let state: PersistedState | undefined;
+  return {
+    get state(): PersistedState {
+      state ??= toPersistedState(context);
+      return state;
+    },
+  };
 }
 
 export function toPersistedState(context: JobContext): PersistedState {

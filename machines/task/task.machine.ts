@@ -1,14 +1,15 @@
 /**
  * One task's life, driven by its TaskStatus updates (the job machine forwards
  * them). Duplicate updates (same state again: agents re-send until ACKed,
- * reconciliation repeats) change nothing; terminal states are final and the
- * machine stops there, reporting `task.ended` to its parent (the job), which
- * stops the actor and keeps only counters.
+ * reconciliation repeats) change nothing; terminal states never change (they
+ * have no transitions) and report `task.ended` to the parent (the job), which
+ * stops the actor and keeps only counters. They are deliberately not
+ * `type: 'final'`: see the comment at `finished` below.
  *
  *   spawned ─┬─> alive.pending (write-ahead, restored: maybe launched)
  *            ├─> alive.launched (ACCEPT sent) ─> staging ─> starting ─> running
  *            └─> (restored in a later state)      any alive state ─ task.kill ─> killing
- *   alive ── TASK_FINISHED ──> finished (final)    alive ── other terminal ──> failed (final)
+ *   alive ── TASK_FINISHED ──> finished (terminal)    alive ── other terminal ──> failed (terminal)
  */
 import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import type { SendCallParams, Notification } from '../contract.js';
@@ -51,7 +52,7 @@ export interface TaskSilent {
   taskId: string;
 }
 
-/** What the task reports to the job when it ends (also its output). */
+/** What the task reports to the job when it ends. */
 export interface TaskEnded {
   type: 'task.ended';
   taskId: string;
@@ -82,7 +83,6 @@ const base = setup({
     context: {} as TaskContext,
     events: {} as TaskEvent,
     input: {} as TaskInput,
-    output: {} as TaskEnded,
   },
   actions: {
     /** Effects, supplied by machines/index.ts. */
@@ -207,8 +207,15 @@ export const taskMachine = base.extend({
         },
       },
     },
-    finished: { type: 'final', entry: 'reportEnded' },
-    failed: { type: 'final', entry: 'reportEnded' },
+    // Terminal, but NOT `type: 'final'`. A final child makes xstate send its
+    // parent `xstate.done.actor.<taskId>`, an event type unique per task, and
+    // xstate memoises transition candidates per event type on every state node
+    // of the job and never evicts them: the heap would grow with every task
+    // lifecycle. Nothing needs that event: `task.ended` (sent on entry) is what
+    // the job counts, and the job stops this actor on it. With no transitions
+    // out of these states (the `alive` handlers do not apply here) a terminal
+    // task never changes again and ignores later updates and kills.
+    finished: { entry: 'reportEnded' },
+    failed: { entry: 'reportEnded' },
   },
-  output: ({ context }) => endedReport(context),
 });

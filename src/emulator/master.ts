@@ -127,9 +127,13 @@ export class MasterCore extends EventEmitter {
       if (!task || !fw) continue;
       const state = fw.partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST';
       const status = masterStatus(task.taskId, state, 'health check timed out', 'REASON_AGENT_REMOVED', agentId, agent.unreachableTime);
-      task.state = state;
+      // A task that already ended there (its terminal update not yet acknowledged)
+      // keeps its terminal state, as in Mesos; the framework is still told.
+      if (!isTerminalState(task.state)) {
+        task.state = state;
+        task.latestStatus = status;
+      }
       task.statusUpdateState = undefined;
-      task.latestStatus = status;
       task.endedAt ??= Date.now();
       if (!task.resourcesRecovered) charge(fw, task.resources, -1);
       task.resourcesRecovered = true;

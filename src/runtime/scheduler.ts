@@ -7,7 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createActor, toPromise, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
-import type { FrameworkInput, FrameworkOutput, PersistedState, RuntimeEvent, SubscriptionEvent, Timing } from '../../machines/contract.js';
+import type { FrameworkInput, FrameworkOutput, PersistedState, PersistParams, RuntimeEvent, SubscriptionEvent, Timing } from '../../machines/contract.js';
 import { CallSender } from '../client/calls.js';
 import { isConnectionRefused } from '../client/errors.js';
 import type { LeaderSource } from '../client/leader-source.js';
@@ -15,7 +15,7 @@ import { SessionHolder } from '../client/session.js';
 import { createSubscriptionLogic } from '../client/subscription.js';
 import { MesosTransport } from '../client/transport.js';
 import type { Config } from '../cli/config.js';
-import type { FrameworkInfo } from '../mesos/types.js';
+import type { Call, FrameworkInfo } from '../mesos/types.js';
 import type { StateStore } from '../state/store.js';
 import { buildFrameworkMachine } from '../../machines/index.js';
 import { handleNotification } from './notifications.js';
@@ -92,7 +92,21 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
   const session = new SessionHolder();
   const offers = new OfferTracker(signals, now);
   const inFlight = new Set<Promise<unknown>>();
+  /**
+   * The write-ahead queue: state writes and the calls that must not go out
+   * before the writes queued ahead of them, in order.
+   */
   let tail: Promise<unknown> = Promise.resolve();
+  /**
+   * Group commit: the newest persisted state that no write has taken yet, and
+   * when it was persisted. Every PersistedState is a full snapshot, so one
+   * write of the newest covers every older one still waiting.
+   */
+  let unwritten: { params: PersistParams; at: number } | undefined;
+  /** ACCEPTs waiting in the write queue, not sent yet. */
+  let queuedAccepts = 0;
+  /** SUPPRESS/REVIVE calls waiting in the write queue, not sent yet. */
+  let queuedInterest = 0;
   let hinted = false;
   let cooldown: { round: number; until: number } | undefined;
   signals.on('cooldown', (c) => { cooldown = c; });
@@ -115,6 +129,13 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
       offers.clear();
       status.subscribed = event.type === 'conn.subscribed';
     }
+  };
+
+  const dispatch = (call: Call): void => {
+    offers.answered(call);
+    const sent = sender.send(call);
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent));
   };
 
   const enqueue = (what: string, step: () => unknown): void => {
@@ -144,8 +165,7 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     },
   });
 
-  const stamp = (state: PersistedState): PersistedState => {
-    const at = now();
+  const stamp = (state: PersistedState, at: number): PersistedState => {
     if (state.phase !== 'cooldown') return { ...state, updatedAt: at };
     let until = state.cooldownUntil;
     if (until === undefined) {
@@ -157,16 +177,57 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
 
   const machine = buildFrameworkMachine({
     subscription,
-    // Calls and state writes share one queue: a write lands before any later call goes out.
-    sendCall: ({ call }) => enqueue(`${call.type ?? 'UNKNOWN'} call`, () => {
-      offers.answered(call);
-      const sent = sender.send(call);
-      inFlight.add(sent);
-      void sent.finally(() => inFlight.delete(sent));
-    }),
-    persist: ({ state }) => {
-      const stamped = stamp(state);
-      enqueue(`saving state to ${store.description}`, () => store.save(stamped));
+    // Calls that depend on a state write (ACCEPT on its write-ahead, ACKNOWLEDGE
+    // on the write recording its update, KILL/RECONCILE naming tasks whose
+    // ACCEPT may still be queued, TEARDOWN last) go through the write queue:
+    // a write lands before any later call goes out. The others skip it and go
+    // out at once (in the order made: one connection, no pipelining):
+    // - DECLINE depends on nothing.
+    // - SUPPRESS and REVIVE depend on no write, but keep their order among
+    //   themselves (REVIVE then SUPPRESS must stay so) and never overtake an
+    //   ACCEPT made before them (a REVIVE must clear that ACCEPT's refuse
+    //   filter): while such an ACCEPT, or an earlier SUPPRESS/REVIVE, waits in
+    //   the queue, they queue behind it.
+    sendCall: ({ call }) => {
+      const what = `${call.type ?? 'UNKNOWN'} call`;
+      const interest = call.type === 'SUPPRESS' || call.type === 'REVIVE';
+      if (call.type === 'DECLINE' || (interest && queuedAccepts === 0 && queuedInterest === 0)) {
+        // A microtask (FIFO), as the queue's steps: after the machine's current
+        // step, still ahead of anything that waits for a write.
+        queueMicrotask(() => {
+          try {
+            dispatch(call);
+          } catch (err) {
+            log.error({ err }, `${what} failed: ${(err as Error).message}`);
+          }
+        });
+        return;
+      }
+      const accept = call.type === 'ACCEPT';
+      if (accept) queuedAccepts++;
+      if (interest) queuedInterest++;
+      enqueue(what, () => {
+        if (accept) queuedAccepts--;
+        if (interest) queuedInterest--;
+        dispatch(call);
+      });
+    },
+    // Group commit with write-ahead kept: a persist either joins the write
+    // already queued and not started (it writes the newest state when it
+    // starts) or queues a new one. Any call queued after a persist is queued
+    // after that write, so it goes out only once a state at least as new is on
+    // disk. The write starts from setImmediate, after the events already read,
+    // so a burst of updates costs one write.
+    persist: (params) => {
+      const joined = unwritten !== undefined;
+      unwritten = { params, at: now() };
+      if (joined) return;
+      enqueue(`saving state to ${store.description}`, async () => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const newest = unwritten;
+        unwritten = undefined;
+        if (newest !== undefined) await store.save(stamp(newest.params.state, newest.at));
+      });
     },
     notify: (notification) => handleNotification(notification, { log, signals, status, now }),
   });

@@ -3,18 +3,19 @@
  * PersistedState as JSON, replaced atomically on every save.
  *
  * Ordering and durability guarantees:
- * - Every save is written synchronously: temp file in the same directory,
- *   write, fsync, rename over the old file, fsync the directory. A reader
- *   (or a crash) sees the old or the new file, never a partial one.
- * - Saves therefore land in call order, and when `save()` resolves or
- *   `saveSync()` returns the state is on disk: call `saveSync()` (or await
- *   `save()`) with the write-ahead record before sending ACCEPT.
+ * - Every save writes a temp file in the same directory, fsyncs it, renames
+ *   it over the old file and fsyncs the directory. A reader (or a crash) sees
+ *   the old or the new file, never a partial one.
+ * - The steps run with fs.promises (the thread pool waits for the disk, the
+ *   event loop keeps going), one save at a time: saves land in call order, and
+ *   when `save()` resolves the state is on disk. Await `save()` with the
+ *   write-ahead record before sending ACCEPT.
  * - A file that is corrupt or belongs to another framework name is never
  *   overwritten: load() rejects with STATE_CORRUPT / STATE_FOREIGN and every
  *   later save rejects with the same error until the user moves the file away
  *   or picks another path (a new FileStateStore sees the change).
  */
-import fs from 'node:fs';
+import fsp, { type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { PersistedState } from '../../machines/contract.js';
@@ -59,6 +60,8 @@ export class FileStateStore implements StateStore {
   private blocked: StateStoreError | undefined;
   private seq = 0;
   private closed = false;
+  /** The last save queued: saves run one after another, in call order. */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(file: string, options: FileStateStoreOptions = {}) {
     this.file = path.resolve(file);
@@ -72,16 +75,11 @@ export class FileStateStore implements StateStore {
 
   /** The stored state, undefined when the file does not exist; see StateStore.load. */
   async load(expectedFrameworkName: string): Promise<PersistedState | undefined> {
-    return this.loadSync(expectedFrameworkName);
-  }
-
-  /** load() without a promise. */
-  loadSync(expectedFrameworkName: string): PersistedState | undefined {
     this.checkedFor = expectedFrameworkName;
     this.blocked = undefined;
     let text: string;
     try {
-      text = fs.readFileSync(this.file, 'utf8');
+      text = await fsp.readFile(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       const e = new StateStoreError('STATE_IO', `cannot read ${this.description}: ${(err as Error).message}. Check its permissions or pass another --state-file.`, { cause: err });
@@ -96,65 +94,96 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  /** Writes `state` durably and atomically (see the file comment); resolves when it is on disk. */
-  async save(state: PersistedState): Promise<void> {
-    this.saveSync(state);
+  /**
+   * Writes `state` durably and atomically (see the file comment); resolves
+   * when it is on disk. Saves run in call order, one at a time. Refuses (rejects
+   * with the load error) when the existing file failed to load; when load()
+   * was not called first, the existing file is checked as load() would. The
+   * state is serialised when save() is called, so the caller may reuse it.
+   */
+  save(state: PersistedState): Promise<void> {
+    if (this.closed) return Promise.reject(new StateStoreError('STATE_IO', `${this.description} is closed`));
+    const text = serializePersistedState(state);
+    const run = (): Promise<void> => this.write(state, text);
+    const result = this.chain.then(run, run);
+    this.chain = result.catch(() => {});
+    return result;
   }
 
   /**
-   * Writes `state` durably and atomically before returning. Refuses (throws
-   * the load error) when the existing file failed to load. When load() was
-   * not called first, the existing file is checked as load() would.
+   * temp file: open (creating the directory if missing), write, fsync; then
+   * rename over the file and fsync the directory. Steps that do not depend on
+   * each other run side by side (the directory is opened while the temp file
+   * is written, the temp file closed while it is renamed), so a save takes
+   * fewer turns of the event loop; the order that matters (fsync the data,
+   * then rename, then fsync the directory) is kept.
    */
-  saveSync(state: PersistedState): void {
-    if (this.closed) throw new StateStoreError('STATE_IO', `${this.description} is closed`);
-    if (this.checkedFor !== state.frameworkName) this.loadSync(state.frameworkName);
+  private async write(state: PersistedState, text: string): Promise<void> {
+    if (this.checkedFor !== state.frameworkName) await this.load(state.frameworkName);
     if (this.blocked) throw this.blocked;
     const dir = path.dirname(this.file);
     const tmp = path.join(dir, `.${path.basename(this.file)}.${process.pid}.${++this.seq}.tmp`);
+    let handle: FileHandle | undefined;
+    let dirHandle: Promise<FileHandle | undefined> | undefined;
     try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const fd = fs.openSync(tmp, 'wx', 0o600);
-      try {
-        fs.writeFileSync(fd, serializePersistedState(state));
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, this.file);
+      handle = await openNew(tmp, dir);
+      dirHandle = fsp.open(dir, 'r').catch(() => undefined);
+      await handle.writeFile(text);
+      await handle.sync();
+      const closing = handle.close();
+      handle = undefined;
+      await Promise.all([closing, fsp.rename(tmp, this.file)]);
     } catch (err) {
-      try {
-        fs.unlinkSync(tmp);
-      } catch {
+      await handle?.close().catch(() => {});
+      await fsp.unlink(tmp).catch(() => {
         // not created or already renamed
-      }
+      });
+      await dirHandle?.then((d) => d?.close()).catch(() => {});
       throw new StateStoreError(
         'STATE_IO',
         `cannot write ${this.description}: ${(err as Error).message}. Check that the directory is writable and the disk not full, or pass another --state-file.`,
         { cause: err },
       );
     }
-    fsyncDir(dir);
+    await syncDir(await dirHandle);
     this.options.onWrite?.(state, this.file);
   }
 
-  /** Saves are synchronous: nothing is ever pending. */
-  async flush(): Promise<void> {}
+  /** Waits for the saves queued so far (their failures are reported by save()). */
+  async flush(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = this.chain;
+      await seen;
+    } while (seen !== this.chain);
+  }
 
+  /** Refuses further saves and waits for the queued ones. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.flush();
+  }
+}
+
+/** Creates `file` (exclusively, 0600); creates its directory (0700) when missing. */
+async function openNew(file: string, dir: string): Promise<FileHandle> {
+  try {
+    return await fsp.open(file, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    return await fsp.open(file, 'wx', 0o600);
   }
 }
 
 /** Makes the rename durable. Some file systems cannot fsync a directory; that is not an error. */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
+async function syncDir(handle: FileHandle | undefined): Promise<void> {
+  if (handle === undefined) return;
   try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
+    await handle.sync();
   } catch {
     // EINVAL/EISDIR/EPERM on some platforms and file systems
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    await handle.close().catch(() => {});
   }
 }

@@ -96,6 +96,8 @@ export interface InvariantReport {
   finished: number;
   failed: number;
   roundsDone: Map<number, { finished: number; failed: number }>;
+  /** Tasks written ahead but never ACCEPTed (a SIGKILL in between), which the scheduler counted as lost. */
+  neverSent: string[];
   acknowledged: number;
   maxConcurrent: number;
 }
@@ -166,6 +168,12 @@ export function checkInvariants(cluster: Cluster, watch: UpdateWatch, opts: Inva
     const m = /-r(\d+)-t(\d+)-[^-]+$/.exec(id);
     if (m) endedSlots.set(`r${m[1]}-t${m[2]}`, id);
   }
+  // Finished = the master says TASK_FINISHED, or its agent reported TASK_FINISHED (with a uuid). The second
+  // covers an emulator inaccuracy: losing an agent turns its tasks that already ended (terminal update not yet
+  // acknowledged) from TASK_FINISHED into TASK_LOST at the master, where Mesos keeps the terminal state.
+  const agentFinished = new Set(watch.updates.filter((u) => u.state === 'TASK_FINISHED').map((u) => u.taskId));
+  const finishedTask = (taskId: string): boolean => tasks.get(taskId)?.state === 'TASK_FINISHED' || agentFinished.has(taskId);
+  const neverSent: string[] = [];
   const checkRound = (round: number, partial: boolean): void => {
     const inRound = launched.filter((l) => l.round === round);
     const done = roundsDone.get(round);
@@ -173,6 +181,7 @@ export function checkInvariants(cluster: Cluster, watch: UpdateWatch, opts: Inva
       for (let index = 1; index <= opts.maxTasks; index++) {
         const slot = `r${round}-t${index}`;
         if (!bySlot.has(slot) && !endedSlots.has(slot)) v.push(`round ${round} never launched task ${index} (nor accounted for it as lost)`);
+        else if (!bySlot.has(slot)) neverSent.push(endedSlots.get(slot)!);
       }
       if (!done) { v.push(`round ${round} never logged done`); return; }
       if (done.finished + done.failed !== opts.maxTasks) v.push(`round ${round}: ${done.finished} finished + ${done.failed} failed != ${opts.maxTasks}`);
@@ -180,7 +189,7 @@ export function checkInvariants(cluster: Cluster, watch: UpdateWatch, opts: Inva
       v.push(`round ${round} (stopped): ${done.finished} finished + ${done.failed} failed > ${opts.maxTasks}`);
     }
     if (!done) return;
-    const finishedAtMaster = inRound.filter((l) => tasks.get(l.taskId)?.state === 'TASK_FINISHED').length;
+    const finishedAtMaster = inRound.filter((l) => finishedTask(l.taskId)).length;
     if (finishedAtMaster !== done.finished) v.push(`round ${round}: scheduler counted ${done.finished} finished, the masters saw ${finishedAtMaster}`);
   };
   for (let round = 1; round <= opts.completeRounds; round++) checkRound(round, false);
@@ -226,9 +235,9 @@ export function checkInvariants(cluster: Cluster, watch: UpdateWatch, opts: Inva
     if (fw.outstandingOffers > 0) v.push(`framework ${fw.id} still holds ${fw.outstandingOffers} offer(s)`);
   }
 
-  const finished = [...tasks.values()].filter((t) => t.state === 'TASK_FINISHED').length;
+  const finished = launched.filter((l) => finishedTask(l.taskId)).length;
   return {
     violations: v, frameworkIds, launched: launched.length, finished, failed: launched.length - finished,
-    roundsDone, acknowledged, maxConcurrent,
+    roundsDone, acknowledged, maxConcurrent, neverSent,
   };
 }

@@ -113,8 +113,17 @@ async function failAndRecover(run: Run, what: string, inject: () => void | Promi
   const mark = run.sched.lines.length;
   const callMark = run.cluster.received.length;
   const inFlight = inFlightTasks(run);
+  const frameworkId = currentFrameworkId(run);
   await inject();
   await resubscribed(run, mark, what);
+  // Re-SUBSCRIBEd with the same framework id (FrameworkInfo.id and Call.framework_id), to the leading master.
+  const subscribes = run.cluster.received.slice(callMark).filter((r) => r.call.type === 'SUBSCRIBE');
+  assert.ok(subscribes.length >= 1, 'a new SUBSCRIBE');
+  for (const r of subscribes) {
+    assert.equal(r.call.subscribe?.framework_info.id?.value, frameworkId, 'FrameworkInfo.id is the framework id');
+    assert.equal(r.call.framework_id?.value, frameworkId, 'Call.framework_id is the framework id');
+  }
+  assert.equal(subscribes.at(-1)!.master, run.cluster.leaderIndex(), 'subscribed at the leading master');
   // A restarted scheduler knows its tasks from the state file; one that kept running knows them anyway.
   await assertReconciled(run, opts.restart === true || inFlight.length > 0 ? inFlight : [], callMark);
 }
@@ -338,7 +347,7 @@ describe('failover model: generated paths against the real CLI and a 3-master em
 
   for (const [name, events] of Object.entries(SCENARIOS)) {
     it(name, async (t) => {
-      const [path] = model.getPathsFromEvents(events.map((type) => ({ type })), {});
+      const [path] = model.getPathsFromEvents(events.map((type) => ({ type })), { serializeState: serializeModelState as never });
       assert.ok(path, 'the model accepts the scenario');
       assert.equal(path.steps.filter((s) => String(s.event.type) !== 'xstate.init').length, events.length, 'every step is a transition of the model');
       assert.equal(String(path.state.value), 'done');

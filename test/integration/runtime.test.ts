@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { PersistedState } from '../../machines/contract.js';
+import type { Call } from '../../src/mesos/types.js';
 import { buildConfig } from '../../src/cli/config.js';
 import { StaticLeaderSource } from '../../src/client/static-leader-source.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -68,5 +69,80 @@ describe('runScheduler', () => {
     assert.ok(writes.every((w) => typeof w.updatedAt === 'number'));
     const last = writes.at(-1)!;
     assert.equal(last.frameworkId, undefined, 'a torn-down framework is forgotten');
+  });
+
+  it('write-ahead holds with grouped writes: every ACCEPT and ACKNOWLEDGE reaches the master after a write that records what it depends on; SUPPRESS/REVIVE keep their order', async (t) => {
+    const cluster = await withCluster(t, { mode: 'simulated', simulatedTaskMs: 0, agents: 3 });
+    const dir = mkdtempSync(join(tmpdir(), 'runtime-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const config = buildConfig({ master: cluster.masters[0]!.hostPort, cmd: 'true', maxtasks: '12', rounds: '2', wait: '0', stateFile: join(dir, 's.json') }, {
+      username: userInfo().username, homedir: dir, env: {}, readFile: () => { throw new Error('no files'); }, machine: { cpus: 2, memMb: 2048 },
+    });
+    // One timeline of completed writes and calls as the master receives them.
+    const timeline: ({ kind: 'write'; state: PersistedState } | { kind: 'call'; call: Call })[] = [];
+    const store = new FileStateStore(config.stateFile, { onWrite: (s) => timeline.push({ kind: 'write', state: structuredClone(s) }) });
+    const onCall = (rec: { call: Call }): void => { timeline.push({ kind: 'call', call: rec.call }); };
+    (cluster as unknown as EventEmitter).on('call', onCall);
+    t.after(() => { (cluster as unknown as EventEmitter).off('call', onCall); });
+    const signals = new Signals();
+    const acked: { taskId: string; state: string }[] = [];
+    signals.on('acknowledged', (a) => { acked.push(a); });
+    // Offer interest in the order the machines made it, with the tasks launched (ACCEPTs made) before each.
+    const interest: { type: 'SUPPRESS' | 'REVIVE'; launchedBefore: string[] }[] = [];
+    const launchedSoFar: string[] = [];
+    signals.on('taskLaunched', (l) => { launchedSoFar.push(l.taskId); });
+    signals.on('suppressed', () => { interest.push({ type: 'SUPPRESS', launchedBefore: [...launchedSoFar] }); });
+    signals.on('revived', () => { interest.push({ type: 'REVIVE', launchedBefore: [...launchedSoFar] }); });
+    const lines: string[] = [];
+    const log = createLogger({ format: 'json', destination: new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }) });
+
+    const code = await runScheduler(config, { log, source: new StaticLeaderSource(config.master.kind === 'static' ? config.master.urls : []), store, signals });
+    assert.equal(code, 0, lines.join(''));
+
+    const rank = (state: string | undefined): number =>
+      state === undefined ? 9 : ['PENDING_LAUNCH', 'TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING'].indexOf(state) === -1 ? 9 : ['PENDING_LAUNCH', 'TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING'].indexOf(state);
+    let lastWrite: PersistedState | undefined;
+    const everWritten = new Set<string>();
+    const ackIndex = new Map<string, number>();
+    let accepts = 0;
+    let acks = 0;
+    const acceptedSoFar = new Set<string>();
+    let interestSeen = 0;
+    for (const entry of timeline) {
+      if (entry.kind === 'write') {
+        lastWrite = entry.state;
+        for (const task of entry.state.tasks) everWritten.add(task.taskId);
+        continue;
+      }
+      const { call } = entry;
+      if (call.type === 'ACCEPT') {
+        accepts++;
+        const ids = (call.accept?.operations ?? []).flatMap((op) => op.launch?.task_infos ?? []).map((info) => info.task_id.value);
+        for (const id of ids) {
+          assert.ok(lastWrite?.tasks.some((task) => task.taskId === id), `task ${id} written ahead of its ACCEPT`);
+          acceptedSoFar.add(id);
+        }
+      } else if (call.type === 'SUPPRESS' || call.type === 'REVIVE') {
+        // SUPPRESS/REVIVE skip the write queue but keep their order, and never overtake an earlier ACCEPT.
+        const made = interest[interestSeen++];
+        assert.equal(call.type, made?.type, `offer interest call ${interestSeen} in the order made`);
+        for (const id of made!.launchedBefore) assert.ok(acceptedSoFar.has(id), `${call.type} after the ACCEPT of ${id} made before it`);
+      } else if (call.type === 'ACKNOWLEDGE') {
+        acks++;
+        const taskId = call.acknowledge!.task_id.value;
+        // The i-th ACK of a task answers the i-th acknowledged update of that task (ACKs keep their order).
+        const i = ackIndex.get(taskId) ?? 0;
+        ackIndex.set(taskId, i + 1);
+        const update = acked.filter((a) => a.taskId === taskId)[i];
+        assert.ok(update !== undefined, `ACK ${i} of ${taskId} was enqueued`);
+        assert.ok(everWritten.has(taskId), `${taskId} was written before its first ACK`);
+        // The newest write before the ACK records the update's state or a later one (gone = ended and counted).
+        const written = lastWrite?.tasks.find((task) => task.taskId === taskId)?.state;
+        assert.ok(rank(written) >= rank(update.state), `ACK of ${update.state} of ${taskId} after a write with ${written ?? 'the task ended'}`);
+      }
+    }
+    assert.ok(accepts >= 2 && acks >= 2 * 12 * 3, `${accepts} ACCEPTs, ${acks} ACKs`);
+    assert.equal(interestSeen, interest.length, 'every SUPPRESS/REVIVE made reached the master');
+    assert.ok(interest.some((i) => i.type === 'REVIVE') && interest.some((i) => i.type === 'SUPPRESS'));
   });
 });

@@ -70,6 +70,16 @@ test('write-ahead: the tasks are persisted as PENDING_LAUNCH before the ACCEPT g
   }
 });
 
+test('the unused offers are declined before the write-ahead persist and the ACCEPTs (a DECLINE waits for no write)', () => {
+  const h = createHarness({ job: { maxTasks: 1 } }).start();
+  h.subscribed();
+  h.clearLog();
+  h.offers(h.offer('agent-1', 4, 4096), h.offer('agent-2', 4, 4096));
+  const kinds = h.log.flatMap((e) => (e.kind === 'persist' ? ['persist'] : e.kind === 'call' ? [e.call.type ?? '?'] : []));
+  assert.deepEqual(kinds.slice(0, 3), ['DECLINE', 'persist', 'ACCEPT']);
+  assert.deepEqual(h.calls('DECLINE')[0]?.decline?.offer_ids, [{ value: 'offer-2' }]);
+});
+
 test('offers that fit nothing are declined at once with the short filter while tasks are wanted', () => {
   const h = createHarness({ job: { maxTasks: 2, cpus: 1 } }).start();
   h.subscribed();

@@ -129,3 +129,18 @@ test('a launched task with no update for launchTimeoutMs asks for reconciliation
   pending.clock.increment(60_000);
   assert.equal(pending.silent(), 1, 'a restored PENDING_LAUNCH task too');
 });
+
+test('terminal states are not final: the parent gets task.ended only (no per-task done event), and a kill afterwards does nothing', () => {
+  for (const state of ['TASK_FINISHED', 'TASK_FAILED'] as TaskState[]) {
+    const t = harness();
+    t.status('TASK_RUNNING');
+    t.status(state);
+    assert.equal(t.ended().length, 1);
+    assert.equal(t.childStatus(), 'active', 'a final child would send the job xstate.done.actor.<taskId> (memoised per event type by xstate)');
+    t.kill();
+    t.status('TASK_RUNNING');
+    assert.deepEqual(t.calls, [], 'no KILL for an ended task');
+    assert.equal(t.ended().length, 1);
+    assert.deepEqual(t.value(), state === 'TASK_FINISHED' ? 'finished' : 'failed');
+  }
+});

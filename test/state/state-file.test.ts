@@ -44,15 +44,29 @@ test('round trip: missing file loads as undefined, saved state loads back, paren
   assert.match(store.description, /etl\.json$/);
 });
 
-test('writes land in call order; saveSync is on disk when it returns', async (t) => {
+test('writes land in call order; a save is on disk when it resolves', async (t) => {
   const file = path.join(tempDir(t), 'etl.json');
-  const store = new FileStateStore(file);
+  const order: number[] = [];
+  const store = new FileStateStore(file, { onWrite: (s) => order.push(s.round) });
   const writes = [1, 2, 3, 4, 5].map((round) => store.save(state({ round })));
-  store.saveSync(state({ round: 6, tasks: [] }));
+  await store.save(state({ round: 6, tasks: [] }));
   assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).round, 6);
   await Promise.all(writes);
   await store.flush();
+  assert.deepEqual(order, [1, 2, 3, 4, 5, 6]);
   assert.equal((await new FileStateStore(file).load('etl'))?.round, 6);
+  assert.deepEqual(fs.readdirSync(path.dirname(file)), ['etl.json'], 'no temp files left behind');
+});
+
+test('close waits for the queued saves and refuses later ones', async (t) => {
+  const file = path.join(tempDir(t), 'etl.json');
+  const store = new FileStateStore(file);
+  const queued = [1, 2, 3].map((round) => store.save(state({ round })));
+  await store.close();
+  assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).round, 3);
+  await Promise.all(queued);
+  await assert.rejects(store.save(state({ round: 4 })), (err: unknown) => err instanceof StateStoreError && err.code === 'STATE_IO' && /closed/.test(err.message));
+  assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).round, 3);
 });
 
 test('atomic replace: a concurrent reader never sees a partial or empty file', async (t) => {
@@ -60,7 +74,7 @@ test('atomic replace: a concurrent reader never sees a partial or empty file', a
   const store = new FileStateStore(file);
   const big = (n: number): PersistedState =>
     state({ round: n, tasks: Array.from({ length: 400 }, (_, i) => ({ taskId: `etl-run-${n}-${i}`, agentId: `agent-${i}`, round: n, index: i, state: 'TASK_RUNNING' as const })) });
-  store.saveSync(big(0));
+  await store.save(big(0));
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const reader = new Worker(
     `const { workerData, parentPort } = require('node:worker_threads'); const fs = require('node:fs');
@@ -79,7 +93,7 @@ test('atomic replace: a concurrent reader never sees a partial or empty file', a
   });
   t.after(() => reader.terminate());
   await new Promise((r) => setTimeout(r, 50)); // let the reader start reading
-  for (let n = 1; n <= 60; n++) store.saveSync(big(n));
+  await Promise.all(Array.from({ length: 60 }, (_, i) => store.save(big(i + 1))));
   Atomics.store(stop, 0, 1);
   const { reads, bad, last } = await result;
   assert.ok(reads > 0, 'the reader read the file');
@@ -105,7 +119,7 @@ test('a corrupt file is reported with its path and a remedy, and never overwritt
       err instanceof StateStoreError && err.code === 'STATE_CORRUPT' && re.test(err.message) && err.message.includes(file) && /move it away|--state-file/.test(err.message);
     await assert.rejects(store.load('etl'), check, content);
     await assert.rejects(store.save(state()), check, 'save refuses after a failed load');
-    assert.throws(() => store.saveSync(state()), check);
+    await assert.rejects(store.save(state({ round: 3 })), check, 'every later save refuses too');
     assert.equal(fs.readFileSync(file, 'utf8'), content, 'left untouched');
   }
   // After the user moves it away, a store loads afresh and can write.

@@ -128,8 +128,8 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
     enqueue({ type: 'sendCall', params: { call: declineCall(plan.decline.map((o) => o.id.value), refuse) } });
   }
   if (placed > 0) {
-    const next: JobContext = { ...context, active, launchedInRound: context.launchedInRound + placed };
-    enqueue.assign({ active, launchedInRound: next.launchedInRound });
+    const next: JobContext = { ...context, active, activeSize: context.activeSize + placed, launchedInRound: context.launchedInRound + placed };
+    enqueue.assign({ active, activeSize: next.activeSize, launchedInRound: next.launchedInRound });
     enqueue({ type: 'persist', params: persistParams(next) });
   }
   for (const launch of launches) {
@@ -222,12 +222,12 @@ const countEndedTask = base.createAction(enqueueActions(({ context, event, enque
   }
   const ok = isSuccessState(event.state);
   const next: JobContext = {
-    ...context, active, reconcileRemaining,
+    ...context, active, activeSize: context.activeSize - 1, reconcileRemaining,
     finishedInRound: context.finishedInRound + (ok ? 1 : 0),
     failedInRound: context.failedInRound + (ok ? 0 : 1),
     allFinished: context.allFinished && ok,
   };
-  enqueue.assign({ active, reconcileRemaining, finishedInRound: next.finishedInRound, failedInRound: next.failedInRound, allFinished: next.allFinished });
+  enqueue.assign({ active, activeSize: next.activeSize, reconcileRemaining, finishedInRound: next.finishedInRound, failedInRound: next.failedInRound, allFinished: next.allFinished });
   const note: Notification = { type: 'taskEnded', taskId: event.taskId, round: known.round, state: event.state, ok };
   if (event.reason !== undefined) note.reason = event.reason;
   if (event.message !== undefined) note.message = event.message;
@@ -258,7 +258,7 @@ const persistState = base.createAction(enqueueActions(({ context, enqueue }) => 
 
 const startNextRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   const round = context.round + 1;
-  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: {} };
+  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: {}, activeSize: 0 };
   enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0 });
   enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: context.config.maxTasks } });
   enqueue({ type: 'persist', params: persistParams(next) });

@@ -36,6 +36,12 @@ export interface JobContext {
   failedInRound: number;
   /** Non-terminal tasks of the current round, by task id (at most maxTasks). */
   active: Record<string, ActiveTask>;
+  /**
+   * How many entries `active` has, kept with it: counting the keys (or even
+   * asking whether there is one, with for-in) of a large object is O(n) in
+   * V8, and the guards ask on every event.
+   */
+  activeSize: number;
   /** 'cooldown' between rounds (for the persisted state). */
   phase: 'round' | 'cooldown';
   /** We asked Mesos to stop sending offers (SUPPRESS) and not revived since. */
@@ -73,16 +79,9 @@ export type JobEvent =
   | TaskEnded
   | TaskSilent;
 
-export function activeCount(context: Pick<JobContext, 'active'>): number {
-  let n = 0;
-  for (const _ in context.active) n++;
-  return n;
-}
-
-/** No task in flight (O(1), unlike activeCount). */
-export function hasNoActive(context: Pick<JobContext, 'active'>): boolean {
-  for (const _ in context.active) return false;
-  return true;
+/** Tasks in flight (O(1): see JobContext.activeSize). */
+export function activeCount(context: Pick<JobContext, 'activeSize'>): number {
+  return context.activeSize;
 }
 
 /**
@@ -129,7 +128,7 @@ export function initialJobContext(input: JobInput): JobContext {
   const { config, timing, role, restored } = input;
   const context: JobContext = {
     config, timing, role, connected: false, round: 0, completedRounds: 0, allFinished: true,
-    launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: {}, phase: 'round',
+    launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: {}, activeSize: 0, phase: 'round',
     suppressed: false, cooldownMs: Math.max(0, config.waitSeconds * 1000),
     reconcileRemaining: {}, reconcileAttempt: 0, reconcileDelayMs: timing.reconcileInitialMs,
   };
@@ -160,6 +159,7 @@ export function initialJobContext(input: JobInput): JobContext {
       else { context.failedInRound++; context.allFinished = false; }
       continue;
     }
+    if (context.active[task.taskId] === undefined) context.activeSize++;
     context.active[task.taskId] = { ...task };
   }
   return context;

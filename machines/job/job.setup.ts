@@ -6,7 +6,7 @@
 import { assign, setup } from 'xstate';
 import type { Notification, PersistParams, SendCallParams } from '../contract.js';
 import { taskMachine } from '../task/task.machine.js';
-import { activeCount, hasNoActive, type JobContext, type JobEvent, type JobInput, type JobOutput } from './job.context.js';
+import { activeCount, type JobContext, type JobEvent, type JobInput, type JobOutput } from './job.context.js';
 
 export const jobSetup = setup({
   types: {
@@ -39,10 +39,10 @@ export const jobSetup = setup({
     resumesInRound: ({ context }) => context.resume === 'round',
     resumesInCooldown: ({ context }) => context.resume === 'cooldown',
     allTasksLaunched: ({ context }) => context.launchedInRound >= context.config.maxTasks,
-    roundComplete: ({ context }) => context.launchedInRound >= context.config.maxTasks && hasNoActive(context),
+    roundComplete: ({ context }) => context.launchedInRound >= context.config.maxTasks && activeCount(context) === 0,
     isLastRound: ({ context }) => context.config.rounds > 0 && context.completedRounds + 1 >= context.config.rounds,
-    noActiveTasks: ({ context }) => hasNoActive(context),
-    hasActiveTasks: ({ context }) => !hasNoActive(context),
+    noActiveTasks: ({ context }) => activeCount(context) === 0,
+    hasActiveTasks: ({ context }) => activeCount(context) > 0,
     reconciliationComplete: ({ context }) => {
       for (const _ in context.reconcileRemaining) return false;
       return true;

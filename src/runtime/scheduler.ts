@@ -217,13 +217,14 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     // starts) or queues a new one. Any call queued after a persist is queued
     // after that write, so it goes out only once a state at least as new is on
     // disk. The write starts from setImmediate, after the events already read,
-    // so a burst of updates costs one write.
+    // so a burst of updates costs one write; but at once when an ACCEPT waits
+    // for it (holding an offer costs more than one more write).
     persist: (params) => {
       const joined = unwritten !== undefined;
       unwritten = { params, at: now() };
       if (joined) return;
       enqueue(`saving state to ${store.description}`, async () => {
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (queuedAccepts === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         const newest = unwritten;
         unwritten = undefined;
         if (newest !== undefined) await store.save(stamp(newest.params.state, newest.at));

@@ -103,7 +103,12 @@ export class FileStateStore implements StateStore {
    */
   save(state: PersistedState): Promise<void> {
     if (this.closed) return Promise.reject(new StateStoreError('STATE_IO', `${this.description} is closed`));
-    const text = serializePersistedState(state);
+    let text: string;
+    try {
+      text = serializePersistedState(state);
+    } catch (err) {
+      return Promise.reject(new StateStoreError('STATE_IO', `cannot write ${this.description}: ${(err as Error).message}`, { cause: err }));
+    }
     const run = (): Promise<void> => this.write(state, text);
     const result = this.chain.then(run, run);
     this.chain = result.catch(() => {});
@@ -132,7 +137,9 @@ export class FileStateStore implements StateStore {
       await handle.sync();
       const closing = handle.close();
       handle = undefined;
-      await Promise.all([closing, fsp.rename(tmp, this.file)]);
+      const [closed, renamed] = await Promise.allSettled([closing, fsp.rename(tmp, this.file)]);
+      if (renamed.status === 'rejected') throw renamed.reason;
+      if (closed.status === 'rejected') throw closed.reason;
     } catch (err) {
       await handle?.close().catch(() => {});
       await fsp.unlink(tmp).catch(() => {
@@ -176,7 +183,11 @@ async function openNew(file: string, dir: string): Promise<FileHandle> {
   }
 }
 
-/** Makes the rename durable. Some file systems cannot fsync a directory; that is not an error. */
+/**
+ * Makes the rename durable. Some file systems cannot fsync a directory; that
+ * is not an error. The directory is closed without waiting: once it is synced
+ * the save is done.
+ */
 async function syncDir(handle: FileHandle | undefined): Promise<void> {
   if (handle === undefined) return;
   try {
@@ -184,6 +195,6 @@ async function syncDir(handle: FileHandle | undefined): Promise<void> {
   } catch {
     // EINVAL/EISDIR/EPERM on some platforms and file systems
   } finally {
-    await handle.close().catch(() => {});
+    handle.close().catch(() => {});
   }
 }

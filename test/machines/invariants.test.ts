@@ -35,6 +35,7 @@ function walk(seed: number, steps: number) {
     if (snap.status === 'active') {
       const job = h.jobSnapshot();
       assert.ok(Object.keys(job.context.active).length <= maxTasks, `${where}: too many alive`);
+      assert.equal(job.context.activeSize, Object.keys(job.context.active).length, `${where}: activeSize counts the active tasks`);
       assert.ok(Object.keys(job.children).length <= maxTasks, `${where}: task actors leak`);
     }
     const answered = h.calls().flatMap((c) => [...(c.accept?.offer_ids ?? []), ...(c.decline?.offer_ids ?? [])].map((o) => o.value));

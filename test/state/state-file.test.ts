@@ -150,3 +150,16 @@ test('defaultStateFilePath follows XDG_STATE_HOME, else ~/.local/state', () => {
   assert.equal(defaultStateFilePath('..', { env: {}, homedir: '/h' }), '/h/.local/state/mesos-http-scheduler/_...json');
   assert.ok(path.isAbsolute(defaultStateFilePath('etl')));
 });
+
+test('a write that fails is STATE_IO with the path and leaves nothing behind; the next save still runs', async (t) => {
+  const dir = path.join(tempDir(t), 'state');
+  const file = path.join(dir, 'etl.json');
+  const store = new FileStateStore(file);
+  assert.equal(await store.load('etl'), undefined);
+  fs.writeFileSync(dir, 'not a directory');
+  await assert.rejects(store.save(state()), (err: unknown) => err instanceof StateStoreError && err.code === 'STATE_IO' && err.message.includes(file));
+  fs.rmSync(dir);
+  await store.save(state({ round: 7 }));
+  assert.equal((await new FileStateStore(file).load('etl'))?.round, 7);
+  assert.deepEqual(fs.readdirSync(dir), ['etl.json']);
+});

@@ -2,7 +2,7 @@
  * `npm run bench`: runs every figure against the embedded master's simulated
  * mode on loopback and writes bench/results.json, bench/RESULTS.md and
  * bench/results.svg. BENCH_QUICK=1 for small sizes; BENCH_ONLY=a,b for some
- * modules (memory, offers, updates, hold, failover, compare, experiments);
+ * modules (memory, offers, updates, hold, failover, compare);
  * BENCH_OUT=dir writes the results there instead of bench/.
  * Re-executes itself with --expose-gc when started without it.
  */
@@ -10,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runExperiments } from './figures/experiments.js';
 import { runFailover } from './figures/failover.js';
 import { runHoldTime } from './figures/hold-time.js';
 import { runMemory } from './figures/memory.js';
@@ -46,7 +45,6 @@ const MODULES: Array<[string, (o: BenchOptions) => Promise<FigureOutput>]> = [
   ['updates', runUpdates],
   ['hold', runHoldTime],
   ['failover', runFailover],
-  ['experiments', runExperiments],
   ['compare', runMesosFramework],
 ];
 

@@ -172,7 +172,20 @@ export function checkInvariants(cluster: Cluster, watch: UpdateWatch, opts: Inva
   // covers an emulator inaccuracy: losing an agent turns its tasks that already ended (terminal update not yet
   // acknowledged) from TASK_FINISHED into TASK_LOST at the master, where Mesos keeps the terminal state.
   const agentFinished = new Set(watch.updates.filter((u) => u.state === 'TASK_FINISHED').map((u) => u.taskId));
-  const finishedTask = (taskId: string): boolean => tasks.get(taskId)?.state === 'TASK_FINISHED' || agentFinished.has(taskId);
+  const acked = new Set<string>();
+  for (const r of cluster.received) {
+    if (r.call.type === 'ACKNOWLEDGE' && r.call.acknowledge) acked.add(`${r.call.acknowledge.task_id.value}/${r.call.acknowledge.uuid}`);
+  }
+  // A framework id the scheduler later replaced was removed behind its back (failover timeout): its last updates were never delivered.
+  const removedByTimeout = new Set<string>([...learned].slice(0, -1));
+  // A task that finished while its framework was away and then removed: the scheduler never heard of it and,
+  // told the framework was removed, counts it lost. Only a TASK_FINISHED it acknowledged counts as finished there.
+  const finishedAndAcked = new Set(watch.updates.filter((u) => u.state === 'TASK_FINISHED' && acked.has(`${u.taskId}/${u.uuid}`)).map((u) => u.taskId));
+  const finishedTask = (taskId: string): boolean => {
+    const owner = tasks.get(taskId)?.frameworkId;
+    if (owner !== undefined && removedByTimeout.has(owner)) return finishedAndAcked.has(taskId);
+    return tasks.get(taskId)?.state === 'TASK_FINISHED' || agentFinished.has(taskId);
+  };
   const neverSent: string[] = [];
   const checkRound = (round: number, partial: boolean): void => {
     const inRound = launched.filter((l) => l.round === round);
@@ -215,14 +228,6 @@ export function checkInvariants(cluster: Cluster, watch: UpdateWatch, opts: Inva
   if (maxConcurrent > opts.maxTasks) v.push(`${maxConcurrent} tasks were non-terminal at once, more than maxtasks ${opts.maxTasks}`);
 
   // --- acknowledgements: every agent update (uuid) of a framework that was not removed by a failover timeout
-  const acked = new Set<string>();
-  for (const r of cluster.received) {
-    if (r.call.type === 'ACKNOWLEDGE' && r.call.acknowledge) acked.add(`${r.call.acknowledge.task_id.value}/${r.call.acknowledge.uuid}`);
-  }
-  const removedByTimeout = new Set<string>();
-  const subscribedIds = [...learned];
-  // A framework id the scheduler later replaced was removed behind its back (failover timeout): its last updates were never delivered.
-  for (const id of subscribedIds.slice(0, -1)) removedByTimeout.add(id);
   let acknowledged = 0;
   for (const u of watch.updates) {
     if (acked.has(`${u.taskId}/${u.uuid}`)) { acknowledged++; continue; }

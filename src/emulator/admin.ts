@@ -24,6 +24,7 @@
  * with {"error": "..."}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClusterFaults } from './index.js';
 
 export interface AdminTarget {
   leaderIndex(): number | undefined;
@@ -33,18 +34,7 @@ export interface AdminTarget {
   frameworks(): unknown[];
   tasks(): unknown[];
   agents(): unknown[];
-  readonly faults: {
-    electLeader(index: number | undefined): void;
-    dropConnections(): void;
-    stopHeartbeats(): void;
-    resumeHeartbeats(): void;
-    sendMalformedRecord(): void;
-    unavailableFor(ms: number): void;
-    delayResponses(ms: number): void;
-    loseAgent(agentId: string): void;
-    rescindOffers(): void;
-    restartAgent(agentId: string): void;
-  };
+  readonly faults: ClusterFaults;
 }
 
 class AdminError extends Error {

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export { ensureBuilt, MAIN } from '../integration/cli-harness.js';
-import { MAIN } from '../integration/cli-harness.js';
+import { MAIN, onLogLines } from '../integration/cli-harness.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number; run?: number };
 
@@ -67,20 +67,11 @@ export class SchedulerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    let partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      partial += chunk;
-      const parts = partial.split('\n');
-      partial = parts.pop()!;
-      for (const text of parts) {
-        if (!text.trim()) continue;
-        let line: LogLine;
-        try { line = JSON.parse(text) as LogLine; } catch { line = { msg: text }; }
-        line.run = run;
-        this.lines.push(line);
-        this.options.echo?.(`[scheduler#${run}] ${String(line.msg ?? text)}`);
-        for (const w of [...this.waiters]) if (w.pred(line)) { this.waiters.delete(w); w.resolve(line); }
-      }
+    onLogLines(child.stdout!, (line) => {
+      line.run = run;
+      this.lines.push(line);
+      this.options.echo?.(`[scheduler#${run}] ${String(line.msg ?? '')}`);
+      for (const w of [...this.waiters]) if (w.pred(line)) { this.waiters.delete(w); w.resolve(line); }
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderrText += chunk; });
     this.exitedPromise = new Promise<Exit>((resolve) => {

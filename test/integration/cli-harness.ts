@@ -35,6 +35,22 @@ export function ensureBuilt(): void {
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
+/** Calls `onLine` with each JSON log line the CLI writes (a line that is not JSON becomes `{ msg }`). */
+export function onLogLines(stdout: NodeJS.ReadableStream, onLine: (line: LogLine) => void): void {
+  let partial = '';
+  stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const text of parts) {
+      if (!text.trim()) continue;
+      let line: LogLine;
+      try { line = JSON.parse(text) as LogLine; } catch { line = { msg: text }; }
+      onLine(line);
+    }
+  });
+}
+
 export interface CliRun {
   child: ChildProcess;
   lines: LogLine[];
@@ -54,19 +70,10 @@ export function runCli(t: Pick<TestContext, 'after'>, args: string[], options: {
   });
   const lines: LogLine[] = [];
   const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
-  let partial = '';
   let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    partial += chunk;
-    const parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (const text of parts) {
-      if (!text.trim()) continue;
-      let line: LogLine;
-      try { line = JSON.parse(text) as LogLine; } catch { line = { msg: text }; }
-      lines.push(line);
-      for (const w of [...waiters]) if (w.pred(line)) { waiters.delete(w); w.resolve(line); }
-    }
+  onLogLines(child.stdout!, (line) => {
+    lines.push(line);
+    for (const w of [...waiters]) if (w.pred(line)) { waiters.delete(w); w.resolve(line); }
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

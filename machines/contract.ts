@@ -42,6 +42,11 @@ export interface JobConfig {
   user: string;
   /** A short random string chosen at process start, part of every task id. */
   runId: string;
+  /**
+   * Seconds a task may run before Mesos kills it (TaskInfo.max_completion_time;
+   * it then fails with REASON_MAX_COMPLETION_TIME_REACHED). Unset: no limit.
+   */
+  taskTimeoutSeconds?: number;
 }
 
 // ---------------------------------------------------------------------------

@@ -42,5 +42,9 @@ export function buildTaskInfo(config: JobConfig, round: number, index: number, a
   };
   const container = containerFor(config);
   if (container !== undefined) info.container = container;
+  // A hung task would hold its round open forever; Mesos (1.6+) kills it after this.
+  if (config.taskTimeoutSeconds !== undefined && config.taskTimeoutSeconds > 0) {
+    info.max_completion_time = { nanoseconds: Math.round(config.taskTimeoutSeconds * 1e9) };
+  }
   return info;
 }

@@ -65,6 +65,7 @@ export interface RawFlags {
   callTimeout?: string;
   httpPort?: string;
   httpHost?: string;
+  taskTimeout?: string;
   /** `--inspect` alone gives true; `--inspect 9500` gives the port text. */
   inspect?: string | boolean;
 }
@@ -243,6 +244,7 @@ export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
 
   const ha = flags.ha === undefined ? undefined : zkUrl('ha', flags.ha);
   const uris = (flags.uri ?? []).map((u) => nonEmpty('uri', u));
+  const taskTimeoutSeconds = flags.taskTimeout === undefined ? 0 : number('task-timeout', flags.taskTimeout, 'non-negative');
   const stateFile = flags.stateFile === undefined ? defaultStateFile(name, env) : nonEmpty('state-file', flags.stateFile);
 
   const config: Config = {
@@ -262,6 +264,7 @@ export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
       ...(image !== undefined ? { image } : {}),
       containerizer: oneOf('containerizer', flags.containerizer ?? DEFAULTS.containerizer, ['docker', 'mesos'] as const),
       user,
+      ...(taskTimeoutSeconds > 0 ? { taskTimeoutSeconds } : {}),
     }),
     failoverTimeoutSeconds: number('failover-timeout', flags.failoverTimeout ?? DEFAULTS.failoverTimeout, 'non-negative'),
     contentType: oneOf('content-type', flags.contentType ?? DEFAULTS.contentType, ['protobuf', 'json'] as const),

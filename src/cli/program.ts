@@ -35,6 +35,7 @@ export function schedulerFlags(defaultStateFile: string, defaultUser: string, ma
     { flags: '--content-type <type>', description: 'wire format: protobuf or json', defaultValue: DEFAULTS.contentType },
     { flags: '--principal <name>', description: 'principal for HTTP basic authentication (also FrameworkInfo.principal)' },
     { flags: '--secret-file <path>', description: 'file holding the secret of --principal (never pass secrets as arguments)' },
+    { flags: '--task-timeout <seconds>', description: 'Mesos kills a task that runs longer (TaskInfo.max_completion_time); 0 = no limit', defaultValue: '0' },
     { flags: '--grace <seconds>', description: 'on SIGINT/SIGTERM, time running tasks get to finish before they are killed', defaultValue: DEFAULTS.grace },
     { flags: '--ca-file <path>', description: 'PEM file of the CA that signs the masters\' certificates (https:// masters)' },
     { flags: '--env <KEY=VALUE>', description: 'environment variable of every task (repeatable)', repeatable: true },

@@ -174,4 +174,16 @@ describe('task contents and failures', () => {
     assert.equal(failed[0]!.level, 40);
     assert.equal(calls(cluster, 'ACCEPT').flatMap((r) => r.call.accept!.operations!).length >= 1, true);
   });
+
+  it('--task-timeout: Mesos kills a hung task, the round ends, the exit status says it failed', async (t) => {
+    const cluster = await withCluster(t);
+    const cli = runCli(t, ['--master', cluster.masters[0]!.hostPort, '--cmd', 'sleep 60', '--maxtasks', '1', '--rounds', '1', '--wait', '0', '--task-timeout', '1']);
+    const { code } = await cli.exited;
+    assert.equal(code, 1, cli.messages().join('\n'));
+    assert.deepEqual(launched(cluster)[0]!.task.max_completion_time, { nanoseconds: 1_000_000_000 });
+    const failed = cli.lines.find((l) => /^task .* failed: TASK_FAILED/.test(String(l.msg)));
+    assert.ok(failed, cli.messages().join('\n'));
+    assert.match(JSON.stringify(failed), /REASON_MAX_COMPLETION_TIME_REACHED/);
+    assert.ok(cli.messages().some((m) => /^round 1 done: 0 finished, 1 failed$/.test(m)), cli.messages().join('\n'));
+  });
 });

@@ -61,6 +61,13 @@ describe('config', () => {
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.job));
   });
 
+  it('parses --task-timeout (0 = no limit)', () => {
+    assert.equal(buildConfig({}, env).job.taskTimeoutSeconds, undefined);
+    assert.equal(buildConfig({ taskTimeout: '0' }, env).job.taskTimeoutSeconds, undefined);
+    assert.equal(buildConfig({ taskTimeout: '90' }, env).job.taskTimeoutSeconds, 90);
+    bad({ taskTimeout: '-5' }, /^--task-timeout must be a non-negative number, got '-5'$/);
+  });
+
   it('parses the observability flags', () => {
     const c = buildConfig({ httpPort: '9102', httpHost: '0.0.0.0', inspect: true }, env);
     assert.equal(c.httpPort, 9102);

@@ -83,4 +83,10 @@ test('TaskInfo puts it together', () => {
   assert.equal(t.command?.value, 'run.sh --all');
   assert.equal(t.container?.type, 'DOCKER');
   assert.equal(buildTaskInfo(job, 1, 1, 'a', []).container, undefined);
+  assert.equal(buildTaskInfo(job, 1, 1, 'a', []).max_completion_time, undefined);
+});
+
+test('TaskInfo carries --task-timeout as max_completion_time in nanoseconds', () => {
+  assert.deepEqual(buildTaskInfo({ ...job, taskTimeoutSeconds: 1.5 }, 1, 1, 'a', []).max_completion_time, { nanoseconds: 1_500_000_000 });
+  assert.equal(buildTaskInfo({ ...job, taskTimeoutSeconds: 0 }, 1, 1, 'a', []).max_completion_time, undefined);
 });

@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { CreateMode, isZkError, ZkCode, ZkSession, type ZkSessionOptions } from './client.js';
+import { Rerunner } from './rerunner.js';
 import { joinZkPath, parseZkUrl, type ZkUrl } from './url.js';
 
 /** What a member node says about its instance (JSON in the node). */
@@ -95,8 +96,14 @@ export class LeaderElection {
   private currentSession: ZkSession | undefined;
   private node: string | undefined;
   private joining: Promise<void> | undefined;
-  private checking = false;
-  private checkAgain = false;
+  private readonly checker = new Rerunner(
+    () => this.checkOnce(),
+    () => this.phase === 'member' || this.phase === 'leader',
+    (err) => {
+      // Connection loss: 'connected' checks again; expiry: handled by 'expired'.
+      this.log?.debug({ err: errText(err) }, 'election check failed; will retry after reconnecting');
+    },
+  );
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly phaseListeners = new Set<() => void>();
   private readonly lostListeners = new Set<(lost: LeadershipLost) => void>();
@@ -334,24 +341,7 @@ export class LeaderElection {
 
   /** Looks at the members: lead if first, else watch the predecessor. Serialized. */
   private check(): void {
-    if (this.checking) {
-      this.checkAgain = true;
-      return;
-    }
-    this.checking = true;
-    void (async () => {
-      try {
-        do {
-          this.checkAgain = false;
-          await this.checkOnce();
-        } while (this.checkAgain && (this.phase === 'member' || this.phase === 'leader'));
-      } catch (err) {
-        // Connection loss: 'connected' checks again; expiry: handled by 'expired'.
-        this.log?.debug({ err: errText(err) }, 'election check failed; will retry after reconnecting');
-      } finally {
-        this.checking = false;
-      }
-    })();
+    this.checker.request();
   }
 
   private async checkOnce(): Promise<void> {
@@ -373,7 +363,7 @@ export class LeaderElection {
       // Watch our own node: if someone deletes it we must stop leading.
       const stat = await session.exists(node, watcher);
       if (!stat) {
-        this.checkAgain = true;
+        this.checker.request();
         return;
       }
       if (this.phase !== 'leader') {
@@ -390,7 +380,7 @@ export class LeaderElection {
     }
     const stat = await session.exists(predecessor, watcher);
     if (!stat) {
-      this.checkAgain = true; // gone between list and watch
+      this.checker.request(); // gone between list and watch
       return;
     }
     this.log?.debug({ node, predecessor }, 'standing by');

@@ -22,6 +22,7 @@ import type { LeaderSource } from '../client/leader-source.js';
 import type { MasterInfo } from '../mesos/types.js';
 import { ZkSession, isZkError, ZkCode, type ZkSessionOptions } from './client.js';
 import { MASTER_INFO_LABEL, masterInfoToUrl, parseMasterInfo, pickLeaderChild, type MasterUrlOptions } from './master-info.js';
+import { Rerunner } from './rerunner.js';
 import { joinZkPath, parseZkUrl, type ZkUrl } from './url.js';
 
 export interface ZkLeaderSourceOptions extends MasterUrlOptions, ZkSessionOptions {
@@ -54,8 +55,13 @@ export class ZkLeaderSource implements LeaderSource {
   private session: ZkSession | undefined;
   private leader: DetectedLeader | undefined;
   private listeners = new Set<() => void>();
-  private refreshing = false;
-  private refreshAgain = false;
+  private readonly refresher = new Rerunner(
+    () => this.refreshOnce(),
+    () => !this.closed,
+    (err) => {
+      this.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected error while reading the leader from ZooKeeper');
+    },
+  );
   private closed = false;
   private graceTimer: NodeJS.Timeout | undefined;
 
@@ -159,23 +165,7 @@ export class ZkLeaderSource implements LeaderSource {
   /** Reads the children and the leader's data; serialized: a refresh during a refresh runs once more after it. */
   private refresh(): void {
     if (this.closed) return;
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return;
-    }
-    this.refreshing = true;
-    void (async () => {
-      try {
-        do {
-          this.refreshAgain = false;
-          await this.refreshOnce();
-        } while (this.refreshAgain && !this.closed);
-      } catch (err) {
-        this.log?.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected error while reading the leader from ZooKeeper');
-      } finally {
-        this.refreshing = false;
-      }
-    })();
+    this.refresher.request();
   }
 
   private async refreshOnce(): Promise<void> {
@@ -193,7 +183,7 @@ export class ZkLeaderSource implements LeaderSource {
         this.setLeader(undefined, `the path ${path} does not exist yet`);
         try {
           const stat = await session.exists(path, watcher);
-          if (stat) this.refreshAgain = true; // created in between: the watch may not fire
+          if (stat) this.refresher.request(); // created in between: the watch may not fire
         } catch (e) {
           this.logTransient(e);
         }

@@ -25,6 +25,9 @@ import { addBags, bagToResources, cloneBag, containsBag, emptyBag, isAllocatable
 
 /** Mesos caps refuse_seconds at one year. */
 const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
+/** Emulated agents run inside this process on loopback; 5051 is the agent's default port. */
+const AGENT_IP = '127.0.0.1';
+const AGENT_PORT = 5051;
 export const DEFAULT_REFUSE_SECONDS = 5;
 
 export interface AllocatorHost {
@@ -101,6 +104,9 @@ export class Allocator {
       framework_id: { value: fw.id },
       agent_id: { value: agent.id },
       hostname: agent.hostname,
+      // As the master does: the agent's libprocess address (emulated agents
+      // have none of their own, so the conventional agent port).
+      url: { scheme: 'http', address: { hostname: agent.hostname, ip: AGENT_IP, port: AGENT_PORT }, path: '/slave(1)' },
       // Empty repeated fields (attributes, executor_ids) are left out, as the master's JSON leaves them out.
       resources: bagToResources(record.resources, alloc),
       ...(alloc !== undefined ? { allocation_info: { role: alloc } } : {}),

@@ -14,6 +14,8 @@ export type ExecutorID = Id;
 
 export interface Address { hostname?: string; ip?: string; port: number }
 
+export interface URL { scheme: string; address: Address; path?: string }
+
 export interface MasterInfo {
   id: string;
   ip: number;
@@ -157,6 +159,8 @@ export interface Offer {
   framework_id: FrameworkID;
   agent_id: AgentID;
   hostname: string;
+  /** Where the agent is reached (the master sets it on every offer). */
+  url?: URL;
   resources?: Resource[];
   attributes?: Attribute[];
   executor_ids?: ExecutorID[];

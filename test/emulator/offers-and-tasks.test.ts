@@ -30,6 +30,7 @@ test('one OFFERS event carries one offer per agent with its free resources', asy
   for (const o of list) {
     assert.equal(o.framework_id.value, sub.frameworkId);
     assert.equal(o.hostname, '127.0.0.1');
+    assert.deepEqual(o.url, { scheme: 'http', address: { hostname: '127.0.0.1', ip: '127.0.0.1', port: 5051 }, path: '/slave(1)' }, 'the agent URL, as the master sets it');
     assert.deepEqual(o.resources!.find((r) => r.name === 'cpus')!.scalar, { value: 4 });
     assert.equal(o.allocation_info, undefined, 'no allocation_info without MULTI_ROLE');
   }

@@ -73,6 +73,9 @@ test('protobuf events use the official field numbers', async (t) => {
   const offer = fields(one(fields(one(offersRec, EVENT.offers, LEN) as Uint8Array), 1, LEN) as Uint8Array); // Offers.offers = 1
   for (const f of [1, 2, 3]) one(offer, f, LEN); // id, framework_id, agent_id
   assert.equal(Buffer.from(one(offer, 4, LEN) as Uint8Array).toString(), '127.0.0.1'); // hostname = 4
+  const offerUrl = fields(one(offer, 8, LEN) as Uint8Array); // url = 8
+  assert.equal(Buffer.from(one(offerUrl, 1, LEN) as Uint8Array).toString(), 'http'); // scheme = 1
+  assert.equal(one(fields(one(offerUrl, 2, LEN) as Uint8Array), 3, VARINT), 5051); // address = 2, port = 3
   const resources = offer.get(5)!.map((r) => fields(r.value as Uint8Array)); // resources = 5
   const cpus = resources.find((r) => Buffer.from(one(r, 1, LEN) as Uint8Array).toString() === 'cpus')!; // name = 1
   assert.equal(one(cpus, 2, VARINT), 0); // type = 2: SCALAR = 0

@@ -136,7 +136,16 @@ export type SubscriptionEvent =
  * The runtime fills in `framework_id`; the machines build the rest with the
  * builders in machines/policy/calls.ts.
  */
-export interface SendCallParams { call: Call }
+export interface SendCallParams {
+  call: Call;
+  /**
+   * The call depends on no state write (the ACK of a non-terminal update, whose
+   * state a restart learns by reconciliation): it may go out before writes
+   * queued ahead of it. Without it, a call waits for every write persisted
+   * before it (write-ahead).
+   */
+  independent?: true;
+}
 
 /**
  * `persist`: write the state before any call made after it goes out (write-ahead).

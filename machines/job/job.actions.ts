@@ -13,8 +13,21 @@ import { planOffers, plannedTaskCount } from '../policy/offer-plan.js';
 import { buildTaskInfo } from '../policy/task-info.js';
 import { isSuccessState, isTerminalState } from '../policy/task-status.js';
 import { truncatedExponentialMs } from '../policy/backoff.js';
-import { activeCount, persistParams, type ActiveTask, type JobContext } from './job.context.js';
+import { activeCount, noActiveTasks, persistParams, taskActorId, type ActiveTask, type JobContext } from './job.context.js';
 import { jobSetup as base } from './job.setup.js';
+
+/**
+ * One task actor per input (its id from taskActorId), all spawned by one assign:
+ * xstate copies the machine's `children` once per spawning action, so
+ * spawning a batch this way costs one copy where a `spawnChild` per task
+ * would cost one per task (quadratic in the tasks tracked).
+ */
+function spawnTasks(inputs: TaskInput[]) {
+  return ({ spawn }: { spawn: (src: 'task', options: { id: string; input: TaskInput }) => unknown }) => {
+    for (const input of inputs) spawn('task', { id: taskActorId(input.index), input });
+    return {};
+  };
+}
 
 // ---------------------------------------------------------------------------
 // Connection
@@ -39,13 +52,13 @@ const forgetFramework = base.createAction(enqueueActions(({ context, enqueue }) 
 
 /** Mesos killed every task of a removed framework: they end as TASK_LOST. */
 const loseAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
-  for (const task of Object.values(context.active)) {
+  for (const task of context.active.values()) {
     const status: TaskStatus = {
       task_id: { value: task.taskId }, state: 'TASK_LOST', source: 'SOURCE_MASTER', reason: 'REASON_FRAMEWORK_REMOVED',
       message: 'framework removed by the master; Mesos killed its tasks',
     };
     if (task.agentId !== undefined) status.agent_id = { value: task.agentId };
-    enqueue.sendTo(task.taskId, { type: 'task.status', status });
+    enqueue.sendTo(taskActorId(task.index), { type: 'task.status', status });
   }
 }));
 
@@ -105,21 +118,24 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
   const placed = plannedTaskCount(plan);
   const stillWanted = wanted - placed > 0;
 
-  // The active map is copied only when tasks are placed (the context is never mutated).
-  const active = placed > 0 ? { ...context.active } : context.active;
   const launches: { offerId: string; agentId: string; tasks: ReturnType<typeof buildTaskInfo>[] }[] = [];
+  const spawned: TaskInput[] = [];
   let index = context.launchedInRound;
-  for (const use of plan.accept) {
-    const agentId = use.offer.agent_id.value;
-    const tasks: ReturnType<typeof buildTaskInfo>[] = [];
-    for (const resources of use.tasks) {
-      index += 1;
-      const info = buildTaskInfo(config, context.round, index, agentId, resources);
-      active[info.task_id.value] = { taskId: info.task_id.value, agentId, round: context.round, index, state: 'PENDING_LAUNCH' };
-      tasks.push(info);
+  const active = placed === 0 ? context.active : context.active.withMutations((next) => {
+    for (const use of plan.accept) {
+      const agentId = use.offer.agent_id.value;
+      const tasks: ReturnType<typeof buildTaskInfo>[] = [];
+      for (const resources of use.tasks) {
+        index += 1;
+        const info = buildTaskInfo(config, context.round, index, agentId, resources);
+        const taskId = info.task_id.value;
+        next.set(taskId, { taskId, agentId, round: context.round, index, state: 'PENDING_LAUNCH' });
+        spawned.push({ taskId, round: context.round, index, agentId, state: 'LAUNCHED', launchTimeoutMs: timing.launchTimeoutMs });
+        tasks.push(info);
+      }
+      launches.push({ offerId: use.offer.id.value, agentId, tasks });
     }
-    launches.push({ offerId: use.offer.id.value, agentId, tasks });
-  }
+  });
 
   const refuse = stillWanted ? timing.declineWantedSeconds : timing.declineIdleSeconds;
   // The offers not used are declined first: a DECLINE needs no write-ahead, so
@@ -128,23 +144,16 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
     enqueue({ type: 'sendCall', params: { call: declineCall(plan.decline.map((o) => o.id.value), refuse) } });
   }
   if (placed > 0) {
-    const next: JobContext = { ...context, active, activeSize: context.activeSize + placed, launchedInRound: context.launchedInRound + placed };
-    enqueue.assign({ active, activeSize: next.activeSize, launchedInRound: next.launchedInRound });
+    const next: JobContext = { ...context, active, launchedInRound: context.launchedInRound + placed };
+    enqueue.assign({ active, launchedInRound: next.launchedInRound });
     enqueue({ type: 'persist', params: persistParams(next) });
   }
   for (const launch of launches) {
     enqueue({ type: 'sendCall', params: { call: acceptCall([launch.offerId], [launchOperation(launch.tasks)], refuse) } });
   }
+  if (spawned.length > 0) enqueue.assign(spawnTasks(spawned));
   for (const launch of launches) {
     for (const info of launch.tasks) {
-      const record = active[info.task_id.value];
-      enqueue.spawnChild('task', {
-        id: info.task_id.value,
-        input: {
-          taskId: info.task_id.value, round: context.round, index: record?.index ?? 0, agentId: launch.agentId, state: 'LAUNCHED',
-          launchTimeoutMs: timing.launchTimeoutMs,
-        },
-      });
       enqueue({ type: 'notify', params: { type: 'taskLaunched', taskId: info.task_id.value, round: context.round, agentId: launch.agentId } });
     }
   }
@@ -155,26 +164,32 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
 
 /** Restored tasks get their actors back (in the state last known). */
 const spawnRestoredTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
-  for (const task of Object.values(context.active)) {
+  const inputs: TaskInput[] = [];
+  for (const task of context.active.values()) {
     const input: TaskInput = {
       taskId: task.taskId, round: task.round, index: task.index, state: task.state, launchTimeoutMs: context.timing.launchTimeoutMs,
     };
     if (task.agentId !== undefined) input.agentId = task.agentId;
-    enqueue.spawnChild('task', { id: task.taskId, input });
+    inputs.push(input);
   }
+  if (inputs.length > 0) enqueue.assign(spawnTasks(inputs));
 }));
 
 /**
- * Records an update of a known task (persisted before it is acknowledged) and
- * forwards it to the task's actor. An update for a task we do not track is
- * reported, and if that task is alive it is killed: an orphan would break the
- * maxTasks promise.
+ * Records an update of a known task and forwards it to the task's actor. A
+ * terminal update is persisted before it is acknowledged: once ACKed, Mesos
+ * forgets it, and a restarted scheduler must still know how the task ended.
+ * A non-terminal one is recorded in memory only (it goes out with the next
+ * write): after a restart, reconciliation of the written-ahead task tells its
+ * current state anyway. An update for a task we do not track is reported, and
+ * if that task is alive it is killed: an orphan would break the maxTasks
+ * promise.
  */
 const recordUpdate = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'mesos.update') return;
   const status = event.status;
   const taskId = status.task_id.value;
-  const known = context.active[taskId];
+  const known = context.active.get(taskId);
   if (known === undefined) {
     enqueue({ type: 'notify', params: { type: 'unknownTask', taskId, state: status.state } });
     if (!isTerminalState(status.state) && context.connected) {
@@ -183,38 +198,42 @@ const recordUpdate = base.createAction(enqueueActions(({ context, event, enqueue
     return;
   }
   const agentId = status.agent_id?.value ?? known.agentId;
-  const updated: ActiveTask = { ...known, state: status.state };
-  if (agentId !== undefined) updated.agentId = agentId;
-  const changed = known.state !== updated.state || known.agentId !== updated.agentId;
-  const heard = context.reconcileRemaining[taskId] === true;
-  if (heard) {
+  const changed = known.state !== status.state || known.agentId !== agentId;
+  if (context.reconcileRemaining[taskId] === true) {
     const { [taskId]: _heard, ...remaining } = context.reconcileRemaining;
     enqueue.assign({ reconcileRemaining: remaining });
   }
   if (changed) {
-    const active = { ...context.active, [taskId]: updated };
+    const updated: ActiveTask = { ...known, state: status.state };
+    if (agentId !== undefined) updated.agentId = agentId;
+    const active = context.active.set(taskId, updated);
     enqueue.assign({ active });
-    enqueue({ type: 'persist', params: persistParams({ ...context, active }) });
+    if (isTerminalState(status.state)) enqueue({ type: 'persist', params: persistParams({ ...context, active }) });
   }
-  enqueue.sendTo(taskId, { type: 'task.status', status });
+  enqueue.sendTo(taskActorId(known.index), { type: 'task.status', status });
 }));
 
-/** ACK every update that carries a uuid (agent id, task id, uuid echoed), never one without. */
+/**
+ * ACK every update that carries a uuid (agent id, task id, uuid echoed), never
+ * one without. The ACK of a terminal update waits for the write recording it
+ * (recordUpdate persists it first); any other depends on no write.
+ */
 const acknowledgeUpdate = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'mesos.update' || event.status.uuid === undefined) return;
   const status = event.status;
-  const agentId = status.agent_id?.value ?? context.active[status.task_id.value]?.agentId;
+  const agentId = status.agent_id?.value ?? context.active.get(status.task_id.value)?.agentId;
   if (agentId === undefined) return;
-  enqueue({ type: 'sendCall', params: { call: acknowledgeCall(agentId, status.task_id.value, status.uuid as string) } });
+  const call = acknowledgeCall(agentId, status.task_id.value, status.uuid as string);
+  enqueue({ type: 'sendCall', params: isTerminalState(status.state) ? { call } : { call, independent: true } });
   enqueue({ type: 'notify', params: { type: 'acknowledged', taskId: status.task_id.value, state: status.state } });
 }));
 
 /** A task actor ended: count it, forget it, stop its actor. */
 const countEndedTask = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'task.ended') return;
-  const known = context.active[event.taskId];
+  const known = context.active.get(event.taskId);
   if (known === undefined) return;
-  const { [event.taskId]: _ended, ...active } = context.active;
+  const active = context.active.delete(event.taskId);
   let reconcileRemaining = context.reconcileRemaining;
   if (reconcileRemaining[event.taskId] === true) {
     const { [event.taskId]: _heard, ...rest } = reconcileRemaining;
@@ -222,29 +241,29 @@ const countEndedTask = base.createAction(enqueueActions(({ context, event, enque
   }
   const ok = isSuccessState(event.state);
   const next: JobContext = {
-    ...context, active, activeSize: context.activeSize - 1, reconcileRemaining,
+    ...context, active, reconcileRemaining,
     finishedInRound: context.finishedInRound + (ok ? 1 : 0),
     failedInRound: context.failedInRound + (ok ? 0 : 1),
     allFinished: context.allFinished && ok,
   };
-  enqueue.assign({ active, activeSize: next.activeSize, reconcileRemaining, finishedInRound: next.finishedInRound, failedInRound: next.failedInRound, allFinished: next.allFinished });
+  enqueue.assign({ active, reconcileRemaining, finishedInRound: next.finishedInRound, failedInRound: next.failedInRound, allFinished: next.allFinished });
   const note: Notification = { type: 'taskEnded', taskId: event.taskId, round: known.round, state: event.state, ok };
   if (event.reason !== undefined) note.reason = event.reason;
   if (event.message !== undefined) note.message = event.message;
   enqueue({ type: 'notify', params: note });
   enqueue({ type: 'persist', params: persistParams(next) });
-  enqueue.stopChild(event.taskId);
+  enqueue.stopChild(taskActorId(known.index));
 }));
 
 /** Graceful stop: ask every task actor to KILL its task. */
 const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
-  for (const taskId of Object.keys(context.active)) enqueue.sendTo(taskId, { type: 'task.kill' });
+  for (const task of context.active.values()) enqueue.sendTo(taskActorId(task.index), { type: 'task.kill' });
 }));
 
 /** Stop now: KILL every task right away (before the framework's TEARDOWN). */
 const killAllNow = base.createAction(enqueueActions(({ context, enqueue }) => {
   if (!context.connected) return;
-  for (const task of Object.values(context.active)) {
+  for (const task of context.active.values()) {
     enqueue({ type: 'sendCall', params: { call: killCall(task.taskId, task.agentId) } });
   }
 }));
@@ -258,7 +277,7 @@ const persistState = base.createAction(enqueueActions(({ context, enqueue }) => 
 
 const startNextRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   const round = context.round + 1;
-  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: {}, activeSize: 0 };
+  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: noActiveTasks };
   enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0 });
   enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: context.config.maxTasks } });
   enqueue({ type: 'persist', params: persistParams(next) });
@@ -284,7 +303,7 @@ const announceCooldown = base.createAction(enqueueActions(({ context, enqueue })
 function reconcileTargets(context: JobContext, ids: Iterable<string>): { taskId: string; agentId?: string }[] {
   const out: { taskId: string; agentId?: string }[] = [];
   for (const id of ids) {
-    const task = context.active[id];
+    const task = context.active.get(id);
     if (task === undefined) continue;
     out.push(task.agentId === undefined ? { taskId: id } : { taskId: id, agentId: task.agentId });
   }
@@ -293,7 +312,7 @@ function reconcileTargets(context: JobContext, ids: Iterable<string>): { taskId:
 
 const beginReconciliation = base.createAction(enqueueActions(({ context, enqueue }) => {
   const remaining: Record<string, true> = {};
-  for (const id of Object.keys(context.active)) remaining[id] = true;
+  for (const id of context.active.keys()) remaining[id] = true;
   enqueue.assign({ reconcileRemaining: remaining, reconcileAttempt: 0, reconcileDelayMs: context.timing.reconcileInitialMs });
   const tasks = reconcileTargets(context, Object.keys(remaining));
   if (tasks.length === 0 || !context.connected) return;
@@ -315,14 +334,15 @@ const retryReconciliation = base.createAction(enqueueActions(({ context, enqueue
 
 /** A silent task joins the reconciliation in progress. */
 const reconcileSilentTask = base.createAction(enqueueActions(({ context, event, enqueue }) => {
-  if (event.type !== 'task.silent' || context.active[event.taskId] === undefined) return;
+  if (event.type !== 'task.silent' || !context.active.has(event.taskId)) return;
   enqueue.assign({ reconcileRemaining: { ...context.reconcileRemaining, [event.taskId]: true } });
 }));
 
 /** An agent was removed: ask the master about our tasks there now rather than wait for their updates. */
 const reconcileAgentTasks = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'mesos.failure' || event.agentId === undefined || event.executorId !== undefined || !context.connected) return;
-  const tasks = Object.values(context.active).filter((t) => t.agentId === event.agentId).map((t) => ({ taskId: t.taskId, agentId: event.agentId }));
+  const tasks: { taskId: string; agentId: string }[] = [];
+  for (const t of context.active.values()) if (t.agentId === event.agentId) tasks.push({ taskId: t.taskId, agentId: event.agentId });
   if (tasks.length === 0) return;
   enqueue({ type: 'sendCall', params: { call: reconcileCall(tasks) } });
   enqueue({ type: 'notify', params: { type: 'reconcile', tasks: tasks.length, attempt: 0, implicit: false } });

@@ -3,6 +3,7 @@
  * that derive the persisted state from the context and the context from a
  * restored state.
  */
+import { Map as ImmutableMap } from 'immutable';
 import type { JobConfig, PersistedState, PersistedTask, PersistParams, SubscriptionEvent, Timing } from '../contract.js';
 import { isSuccessState, isTerminalState } from '../policy/task-status.js';
 import type { TaskEnded, TaskSilent } from '../task/task.machine.js';
@@ -20,6 +21,30 @@ export interface JobInput {
 /** A task of the current round that has not ended yet. */
 export type ActiveTask = PersistedTask;
 
+/**
+ * The tasks in flight by task id: a persistent (immutable) map, so recording
+ * one task's update or end makes a new map in O(log n) that shares the rest
+ * with the old one. A plain object would have to be copied whole on every
+ * update (the context is never mutated), which is O(tasks in flight) per
+ * status update.
+ */
+export type ActiveTasks = ImmutableMap<string, ActiveTask>;
+
+export const noActiveTasks: ActiveTasks = ImmutableMap();
+
+/**
+ * The id of a task's actor: its place in the round (`1` … `N`), not its task
+ * id (which is in the actor's context). xstate keeps a machine's children in a
+ * plain object keyed by actor id and copies it on every spawn and stop. V8
+ * stores array-index keys as elements, which it copies far faster than named
+ * properties (about 20 times at 1,000 tasks in flight), and keys that repeat
+ * round after round leave nothing behind, where a new named key per task would
+ * leave a hidden class for every task ever run.
+ */
+export function taskActorId(index: number): string {
+  return String(index);
+}
+
 export interface JobContext {
   config: JobConfig;
   timing: Timing;
@@ -35,13 +60,7 @@ export interface JobContext {
   finishedInRound: number;
   failedInRound: number;
   /** Non-terminal tasks of the current round, by task id (at most maxTasks). */
-  active: Record<string, ActiveTask>;
-  /**
-   * How many entries `active` has, kept with it: counting the keys (or even
-   * asking whether there is one, with for-in) of a large object is O(n) in
-   * V8, and the guards ask on every event.
-   */
-  activeSize: number;
+  active: ActiveTasks;
   /** 'cooldown' between rounds (for the persisted state). */
   phase: 'round' | 'cooldown';
   /** We asked Mesos to stop sending offers (SUPPRESS) and not revived since. */
@@ -79,9 +98,9 @@ export type JobEvent =
   | TaskEnded
   | TaskSilent;
 
-/** Tasks in flight (O(1): see JobContext.activeSize). */
-export function activeCount(context: Pick<JobContext, 'activeSize'>): number {
-  return context.activeSize;
+/** Tasks in flight (O(1)). */
+export function activeCount(context: Pick<JobContext, 'active'>): number {
+  return context.active.size;
 }
 
 /**
@@ -108,7 +127,7 @@ export function toPersistedState(context: JobContext): PersistedState {
     round: context.round,
     completedRounds: context.completedRounds,
     allFinished: context.allFinished,
-    tasks: Object.values(context.active).map((t) => ({ ...t })),
+    tasks: Array.from(context.active.values(), (t) => ({ ...t })),
     phase: context.phase,
     launchedInRound: context.launchedInRound,
     finishedInRound: context.finishedInRound,
@@ -128,7 +147,7 @@ export function initialJobContext(input: JobInput): JobContext {
   const { config, timing, role, restored } = input;
   const context: JobContext = {
     config, timing, role, connected: false, round: 0, completedRounds: 0, allFinished: true,
-    launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: {}, activeSize: 0, phase: 'round',
+    launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: noActiveTasks, phase: 'round',
     suppressed: false, cooldownMs: Math.max(0, config.waitSeconds * 1000),
     reconcileRemaining: {}, reconcileAttempt: 0, reconcileDelayMs: timing.reconcileInitialMs,
   };
@@ -152,15 +171,16 @@ export function initialJobContext(input: JobInput): JobContext {
   context.launchedInRound = restored.launchedInRound ?? restored.tasks.length;
   context.finishedInRound = restored.finishedInRound ?? 0;
   context.failedInRound = restored.failedInRound ?? 0;
-  for (const task of restored.tasks) {
-    if (isTerminalState(task.state)) {
-      // Persisted between its terminal update and its accounting: count it now.
-      if (isSuccessState(task.state)) context.finishedInRound++;
-      else { context.failedInRound++; context.allFinished = false; }
-      continue;
+  context.active = noActiveTasks.withMutations((active) => {
+    for (const task of restored.tasks) {
+      if (isTerminalState(task.state)) {
+        // Persisted between its terminal update and its accounting: count it now.
+        if (isSuccessState(task.state)) context.finishedInRound++;
+        else { context.failedInRound++; context.allFinished = false; }
+        continue;
+      }
+      active.set(task.taskId, { ...task });
     }
-    if (context.active[task.taskId] === undefined) context.activeSize++;
-    context.active[task.taskId] = { ...task };
-  }
+  });
   return context;
 }

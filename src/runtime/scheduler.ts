@@ -178,20 +178,32 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
   const machine = buildFrameworkMachine({
     subscription,
     // Calls that depend on a state write (ACCEPT on its write-ahead, ACKNOWLEDGE
-    // on the write recording its update, KILL/RECONCILE naming tasks whose
+    // of a terminal update on the write recording it, KILL/RECONCILE naming tasks whose
     // ACCEPT may still be queued, TEARDOWN last) go through the write queue:
     // a write lands before any later call goes out. The others skip it and go
     // out at once (in the order made: one connection, no pipelining):
-    // - DECLINE depends on nothing.
+    // - DECLINE depends on nothing; nor does a call the machines mark
+    //   `independent` (the ACK of a non-terminal update).
     // - SUPPRESS and REVIVE depend on no write, but keep their order among
     //   themselves (REVIVE then SUPPRESS must stay so) and never overtake an
     //   ACCEPT made before them (a REVIVE must clear that ACCEPT's refuse
     //   filter): while such an ACCEPT, or an earlier SUPPRESS/REVIVE, waits in
     //   the queue, they queue behind it.
-    sendCall: ({ call }) => {
+    sendCall: ({ call, independent }) => {
       const what = `${call.type ?? 'UNKNOWN'} call`;
       const interest = call.type === 'SUPPRESS' || call.type === 'REVIVE';
-      if (call.type === 'DECLINE' || (interest && queuedAccepts === 0 && queuedInterest === 0)) {
+      if (call.type === 'DECLINE') {
+        // At once, inside the step that made it (before that step spawns the
+        // tasks it launches): an offer declined is an offer held no longer,
+        // and nothing waits for a DECLINE or is overtaken harmfully by one.
+        try {
+          dispatch(call);
+        } catch (err) {
+          log.error({ err }, `${what} failed: ${(err as Error).message}`);
+        }
+        return;
+      }
+      if (independent === true || (interest && queuedAccepts === 0 && queuedInterest === 0)) {
         // A microtask (FIFO), as the queue's steps: after the machine's current
         // step, still ahead of anything that waits for a write.
         queueMicrotask(() => {

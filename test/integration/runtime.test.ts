@@ -71,7 +71,7 @@ describe('runScheduler', () => {
     assert.equal(last.frameworkId, undefined, 'a torn-down framework is forgotten');
   });
 
-  it('write-ahead holds with grouped writes: every ACCEPT and ACKNOWLEDGE reaches the master after a write that records what it depends on; SUPPRESS/REVIVE keep their order', async (t) => {
+  it('write-ahead holds with grouped writes: every ACCEPT, and the ACK of every terminal update, reaches the master after a write that records what it depends on; SUPPRESS/REVIVE keep their order', async (t) => {
     const cluster = await withCluster(t, { mode: 'simulated', simulatedTaskMs: 0, agents: 3 });
     const dir = mkdtempSync(join(tmpdir(), 'runtime-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,6 +106,7 @@ describe('runScheduler', () => {
     const ackIndex = new Map<string, number>();
     let accepts = 0;
     let acks = 0;
+    let nonTerminalAcks = 0;
     const acceptedSoFar = new Set<string>();
     let interestSeen = 0;
     for (const entry of timeline) {
@@ -136,12 +137,15 @@ describe('runScheduler', () => {
         const update = acked.filter((a) => a.taskId === taskId)[i];
         assert.ok(update !== undefined, `ACK ${i} of ${taskId} was enqueued`);
         assert.ok(everWritten.has(taskId), `${taskId} was written before its first ACK`);
-        // The newest write before the ACK records the update's state or a later one (gone = ended and counted).
+        // A non-terminal update depends on no write (a restart learns it by reconciliation).
+        if (rank(update.state) < 9) { nonTerminalAcks++; continue; }
+        // The newest write before the ACK of a terminal update records it (or the task gone: ended and counted).
         const written = lastWrite?.tasks.find((task) => task.taskId === taskId)?.state;
         assert.ok(rank(written) >= rank(update.state), `ACK of ${update.state} of ${taskId} after a write with ${written ?? 'the task ended'}`);
       }
     }
     assert.ok(accepts >= 2 && acks >= 2 * 12 * 3, `${accepts} ACCEPTs, ${acks} ACKs`);
+    assert.ok(nonTerminalAcks >= 2 * 12 * 2 && acks - nonTerminalAcks >= 2 * 12, `${nonTerminalAcks} of ${acks} ACKs of non-terminal updates`);
     assert.equal(interestSeen, interest.length, 'every SUPPRESS/REVIVE made reached the master');
     assert.ok(interest.some((i) => i.type === 'REVIVE') && interest.some((i) => i.type === 'SUPPRESS'));
   });

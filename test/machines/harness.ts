@@ -22,7 +22,7 @@ export interface FakeSubscription {
 }
 
 export type LogEntry =
-  | { kind: 'call'; call: Call }
+  | { kind: 'call'; call: Call; independent?: true }
   | { kind: 'persist'; state: PersistedState }
   | { kind: 'notify'; note: Notification }
   | { kind: 'subscribe'; input: SubscriptionInput };
@@ -53,7 +53,7 @@ export function createHarness(options: HarnessOptions = {}) {
   });
   const built = buildFrameworkMachine({
     subscription,
-    sendCall: ({ call }) => { log.push({ kind: 'call', call: structuredClone(call) }); },
+    sendCall: ({ call, independent }) => { log.push({ kind: 'call', call: structuredClone(call), ...(independent ? { independent } : {}) }); },
     persist: ({ state }) => { log.push({ kind: 'persist', state: structuredClone(state) }); },
     notify: (note) => { log.push({ kind: 'notify', note: structuredClone(note) }); },
   });

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHarness, type Harness } from './harness.js';
+import { taskActorId } from '../../machines/job/job.context.js';
 import { nextRandom, seedState } from '../../machines/policy/prng.js';
 import type { TaskState, TaskStatus } from '../../src/mesos/types.js';
 
@@ -34,8 +35,8 @@ function walk(seed: number, steps: number) {
     for (const [round, n] of perRound) assert.ok(n <= maxTasks, `${where}: round ${round} launched ${n} > ${maxTasks}`);
     if (snap.status === 'active') {
       const job = h.jobSnapshot();
-      assert.ok(Object.keys(job.context.active).length <= maxTasks, `${where}: too many alive`);
-      assert.equal(job.context.activeSize, Object.keys(job.context.active).length, `${where}: activeSize counts the active tasks`);
+      assert.ok(job.context.active.size <= maxTasks, `${where}: too many alive`);
+      assert.deepEqual(new Set(Array.from(job.context.active.values(), (t) => taskActorId(t.index))), new Set(Object.keys(job.children)), `${where}: one task actor per task in flight`);
       assert.ok(Object.keys(job.children).length <= maxTasks, `${where}: task actors leak`);
     }
     const answered = h.calls().flatMap((c) => [...(c.accept?.offer_ids ?? []), ...(c.decline?.offer_ids ?? [])].map((o) => o.value));

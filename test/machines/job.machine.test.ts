@@ -158,15 +158,24 @@ test('every update with a uuid is acknowledged, echoing agent, task and uuid, on
   assert.deepEqual(h.notes('taskState').map((n) => n.state), ['TASK_RUNNING'], 'duplicates change nothing');
 });
 
-test('the state change is persisted before its ACK goes out', () => {
+test('a terminal update is persisted before its ACK; a non-terminal one is ACKed at once, marked independent of writes', () => {
   const h = createHarness({ job: { maxTasks: 1 } }).start();
   h.subscribed();
   h.offers(h.offer('agent-1', 1, 512));
+  const id = 'etl-r1-t1-abc';
+  const effects = () => h.log.filter((e) => e.kind !== 'notify').map((e) => (e.kind === 'call' ? `${e.call.type}${e.independent ? ' (independent)' : ''}` : e.kind));
+
   h.clearLog();
-  h.update(h.status('etl-r1-t1-abc', 'TASK_RUNNING'));
-  const kinds = h.log.filter((e) => e.kind !== 'notify').map((e) => (e.kind === 'call' ? e.call.type : e.kind));
-  assert.deepEqual(kinds, ['persist', 'ACKNOWLEDGE']);
-  assert.equal(h.lastPersisted()?.tasks[0]?.state, 'TASK_RUNNING');
+  h.update(h.status(id, 'TASK_RUNNING'));
+  assert.deepEqual(effects(), ['ACKNOWLEDGE (independent)'], 'a restart learns RUNNING by reconciliation: no write needed');
+
+  h.clearLog();
+  h.update(h.status(id, 'TASK_FINISHED'));
+  // persist FINISHED, ACK it, persist the task counted (then the round's end is persisted too).
+  assert.deepEqual(effects().slice(0, 3), ['persist', 'ACKNOWLEDGE', 'persist']);
+  assert.deepEqual(h.persisted()[0]?.tasks.map((t) => t.state), ['TASK_FINISHED'], 'the terminal state is on disk before its ACK');
+  assert.deepEqual(h.persisted()[1]?.tasks, [], 'then the task is counted and forgotten');
+  assert.equal(h.persisted()[1]?.finishedInRound, 1);
 });
 
 test('unknown tasks: reported, ACKed if they carry a uuid, killed if still alive', () => {
@@ -264,8 +273,8 @@ test('rounds = 0 runs forever; memory stays flat: no finished task is kept', () 
     assert.equal(ids.length, 3);
     assert.ok(ids.every((id) => id.includes(`-r${round}-`)));
     finishAll(h, round % 10 === 0 ? 'TASK_FAILED' : 'TASK_FINISHED', ids);
-    const job = h.actor.getSnapshot().children['job']?.getSnapshot() as { context: { active: object; reconcileRemaining: object }; children: object };
-    assert.equal(Object.keys(job.context.active).length, 0);
+    const job = h.actor.getSnapshot().children['job']?.getSnapshot() as { context: { active: { size: number }; reconcileRemaining: object }; children: object };
+    assert.equal(job.context.active.size, 0);
     assert.equal(Object.keys(job.children).length, 0, 'task actors are stopped when they end');
     h.advance(1000);
     h.clearLog(); // the test's own log, not the machine's memory
@@ -282,9 +291,13 @@ test('task actors: one per alive task, stopped when it ends', () => {
   h.subscribed();
   h.offers(h.offer('a', 8, 8192));
   const children = () => Object.keys((h.actor.getSnapshot().children['job']?.getSnapshot() as { children: object }).children).sort();
-  assert.deepEqual(children(), ['etl-r1-t1-abc', 'etl-r1-t2-abc', 'etl-r1-t3-abc']);
+  // Named by their place in the round; each holds its task id.
+  assert.deepEqual(children(), ['1', '2', '3']);
+  const taskIdOf = (actorId: string) => ((h.actor.getSnapshot().children['job']?.getSnapshot() as { children: Record<string, { getSnapshot(): { context: { taskId: string } } }> })
+    .children[actorId]?.getSnapshot().context.taskId);
+  assert.deepEqual(['1', '2', '3'].map(taskIdOf), ['etl-r1-t1-abc', 'etl-r1-t2-abc', 'etl-r1-t3-abc']);
   h.update(h.status('etl-r1-t2-abc', 'TASK_KILLED'));
-  assert.deepEqual(children(), ['etl-r1-t1-abc', 'etl-r1-t3-abc']);
+  assert.deepEqual(children(), ['1', '3']);
 });
 
 test('no duplicate launch across a failover in the middle of a round\'s launches', () => {

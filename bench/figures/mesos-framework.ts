@@ -3,7 +3,8 @@
  * only), against the same kind of emulator, timed the same way at the
  * emulator. It is installed at bench time into bench/.work (never into the
  * project), loaded in this process, and driven through its public API:
- * custom OFFERS and UPDATE handlers calling `decline` and `acknowledge`.
+ * a custom OFFERS handler calling `decline` (offers), and its own task model
+ * with its default OFFERS and UPDATE handlers (status updates).
  * Our scheduler runs the same workload in JSON beside it (and protobuf is in
  * the offers figures). Any failure is reported as "not measured: <why>".
  */
@@ -17,6 +18,7 @@ import { figure, notMeasured, type Figure, type FigureOutput } from '../lib/resu
 import { until } from '../lib/stats.js';
 import { EmulatorTap, OfferSpans } from '../lib/tap.js';
 import { offerCluster, schedulerOfferTrial } from './offers.js';
+import { schedulerUpdateTrial, UpdateMeter, updateCluster } from './updates.js';
 
 const VERSION = '0.5.3';
 const WARMUP = 2;
@@ -42,6 +44,7 @@ async function install(workDir: string, log: (l: string) => void): Promise<strin
 async function mfOfferTrial(dir: string, workDir: string, agents: number, events: number): Promise<{ spans: Array<{ offers: number; ms: number }>; errors: string[] }> {
   const require = createRequire(join(dir, 'index.js'));
   const mf = require(dir) as { Scheduler: new (opts: Record<string, unknown>) => MfScheduler };
+  mkdirSync(join(workDir, 'logs'), { recursive: true });
   const cluster = await offerCluster(agents);
   const tap = new EmulatorTap(cluster);
   const url = new URL(cluster.leaderUrl()!);
@@ -52,6 +55,8 @@ async function mfOfferTrial(dir: string, workDir: string, agents: number, events
     sched = new mf.Scheduler({
       masterUrl: url.hostname, port: Number(url.port), frameworkName: 'mesos-framework-bench', user: 'bench',
       logging: { path: join(workDir, 'logs'), fileName: 'mesos-framework.log', level: 'error' },
+      // Seconds without data on the event stream before it re-registers (default 10, less than the emulator's heartbeat).
+      masterConnectionTimeout: 3600,
       handlers: {
         // Arity 1 is required by mesos-framework for custom handlers.
         OFFERS: function (this: MfScheduler, offers: unknown) {
@@ -71,6 +76,63 @@ async function mfOfferTrial(dir: string, workDir: string, agents: number, events
   } finally {
     spans.close();
     try { sched?.teardown(); } catch { /* ignore */ }
+    // Its event stream would otherwise time out once the emulator is gone, and
+    // mesos-framework then ends the whole process (process.exit) when it finds no master.
+    try { sched?.httpRequest?.destroy?.(); } catch { /* ignore */ }
+    tap.close();
+    await cluster.stop();
+  }
+}
+
+/**
+ * The status-update workload with mesos-framework's own task model: one task
+ * definition with `instances` = tasks, launched by its default OFFERS handler
+ * and ACKed by its default UPDATE handler (TASK_FINISHED is not restarted by
+ * default). Rate = ACKs / (first UPDATE written → last ACK accepted).
+ */
+async function mfUpdateTrial(dir: string, workDir: string, tasks: number): Promise<{ rate: number; errors: string[] }> {
+  const require = createRequire(join(dir, 'index.js'));
+  const mf = require(dir) as {
+    Scheduler: new (opts: Record<string, unknown>) => MfScheduler;
+    Mesos: { getMesos(): { CommandInfo: new (...args: unknown[]) => unknown } };
+  };
+  const Mesos = mf.Mesos.getMesos();
+  // Its file logger needs the directory to exist.
+  mkdirSync(join(workDir, 'logs'), { recursive: true });
+  const cluster = await updateCluster(tasks);
+  const tap = new EmulatorTap(cluster);
+  const url = new URL(cluster.leaderUrl()!);
+  const errors: string[] = [];
+  let sched: MfScheduler | undefined;
+  const meter = new UpdateMeter(tap, () => sched?.frameworkId ?? undefined);
+  try {
+    sched = new mf.Scheduler({
+      masterUrl: url.hostname, port: Number(url.port), frameworkName: 'mesos-framework-updates', user: 'bench',
+      logging: { path: join(workDir, 'logs'), fileName: 'mesos-framework.log', level: 'error' },
+      // Seconds without data on the event stream before it re-registers (default 10, less than the emulator's heartbeat).
+      masterConnectionTimeout: 3600,
+      tasks: {
+        worker: {
+          priority: 1, instances: tasks,
+          commandInfo: new Mesos.CommandInfo(null, null, true, 'true', null, null),
+          resources: { cpus: 1, mem: 64, ports: 0, disk: 0 },
+        },
+      },
+      handlers: { HEARTBEAT: function (_t: unknown) {} },
+    });
+    const s = sched;
+    s.on('error', (e) => { if (errors.length < 20) errors.push(String((e as { message?: string })?.message ?? e).slice(0, 200)); });
+    await new Promise<void>((resolve) => s.on('ready', () => resolve()));
+    s.subscribe();
+    await until(() => meter.acks >= tasks * 3 || errors.length >= 20, 300_000, `${tasks * 3} acknowledgements (mesos-framework)`);
+    if (meter.acks < tasks * 3) throw new Error(`mesos-framework: ${errors.join('; ')}`);
+    return { rate: meter.rate(), errors: [...errors] };
+  } finally {
+    meter.close();
+    try { sched?.teardown(); } catch { /* ignore */ }
+    // Its event stream would otherwise time out once the emulator is gone, and
+    // mesos-framework then ends the whole process (process.exit) when it finds no master.
+    try { sched?.httpRequest?.destroy?.(); } catch { /* ignore */ }
     tap.close();
     await cluster.stop();
   }
@@ -108,8 +170,23 @@ export async function runMesosFramework(opts: BenchOptions): Promise<FigureOutpu
   } catch (err) {
     figures.push(notMeasured('compare.mesos-framework.offers', name, 'offers/s', (err as Error).message));
   }
+  const tasks = envInt('BENCH_MF_TASKS', opts.quick ? 100 : 300);
+  const updatesName = `Status updates per second (with ACK), ${tasks} tasks: this scheduler (JSON) vs mesos-framework ${VERSION}`;
+  opts.log(`mesos-framework: status updates, ${tasks} tasks`);
+  try {
+    const theirs = await mfUpdateTrial(dir, opts.workDir, tasks);
+    const ours = await schedulerUpdateTrial(tasks, 'json');
+    figures.push(figure({
+      id: 'compare.mesos-framework.updates', name: updatesName, value: ours.rate, unit: 'updates/s', limit: theirs.rate,
+      limitName: `mesos-framework ${VERSION} (JSON; its own task model: default OFFERS and UPDATE handlers, no state kept)`,
+      notes: `ratio = ours / theirs; ${tasks} tasks launched at once, STARTING, RUNNING, FINISHED each ACKed; ours writes its state file (each FINISHED on disk before its ACK), mesos-framework keeps nothing`,
+      detail: { mesosFrameworkErrors: theirs.errors, ourStateWrites: ours.writes },
+    }));
+  } catch (err) {
+    figures.push(notMeasured('compare.mesos-framework.updates', updatesName, 'updates/s', (err as Error).message));
+  }
   return {
     figures,
-    method: [`Comparison: mesos-framework ${VERSION} installed with npm into bench/.work at run time, run in this process with a custom OFFERS handler on the offers workload (JSON, its only format), timed at the emulator; this scheduler runs the same workload in JSON. Status updates are not compared: driving mesos-framework to launch tasks needs its own task model, not done.`],
+    method: [`Comparison: mesos-framework ${VERSION} installed with npm into bench/.work at run time and run in this process (JSON, its only format), timed at the emulator: on the offers workload with a custom OFFERS handler declining everything, and on the status-update workload with its own task model (one task definition with as many instances as tasks; its default handlers launch and ACK). This scheduler runs the same workloads in JSON.`],
   };
 }

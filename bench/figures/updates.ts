@@ -166,7 +166,7 @@ export async function runUpdates(opts: BenchOptions): Promise<FigureOutput> {
     figures.push(figure({
       id: `updates.${tasks}`, name: `Status updates handled per second (with ACK), ${tasks} tasks in flight`, value: sched.rate, unit: 'updates/s',
       limit, limitName: 'do-nothing client POSTing the same number of ACKNOWLEDGE calls (one connection, in order)', target: UPDATES_TARGET,
-      notes: `${sched.acks} updates (STARTING, RUNNING, FINISHED of ${tasks} tasks launched at once); each ACK goes out only after a state file write (fsync) that includes its update; ${sched.writes} writes took ${sched.writeMs.toFixed(0)} ms`,
+      notes: `${sched.acks} updates (STARTING, RUNNING, FINISHED of ${tasks} tasks launched at once); the ACK of each FINISHED goes out only after a state file write (fsync) that includes it, the others at once; ${sched.writes} writes took ${sched.writeMs.toFixed(0)} ms`,
       detail: { rawAckRuns: [raw1, raw2], rawCycle: cycle, stateWrites: sched.writes, stateWriteMs: sched.writeMs, ratioToRawCycle: cycle > 0 ? sched.rate / cycle : null },
     }));
     series[0]!.points.push([tasks, sched.rate]);
@@ -176,7 +176,7 @@ export async function runUpdates(opts: BenchOptions): Promise<FigureOutput> {
   return {
     figures, series,
     method: [
-      'Status updates: one round of M tasks (simulated, 0 ms long) so every task sends STARTING, RUNNING, FINISHED at once, each ACKed after the state file write. Rate = ACKs / (first UPDATE written → last ACK accepted) at the emulator. Limit: a do-nothing client POSTing 3M ACKNOWLEDGE calls over one keep-alive connection in order (the raw call rate), before and after. "raw launch+ACK cycle" is a minimal client doing the same launch and ACKs with no state.',
+      'Status updates: one round of M tasks (simulated, 0 ms long) so every task sends STARTING, RUNNING, FINISHED at once; each FINISHED is ACKed after the state file write that records it, STARTING and RUNNING at once. Rate = ACKs / (first UPDATE written → last ACK accepted) at the emulator. Limit: a do-nothing client POSTing 3M ACKNOWLEDGE calls over one keep-alive connection in order (the raw call rate), before and after. "raw launch+ACK cycle" is a minimal client doing the same launch and ACKs with no state.',
     ],
   };
 }

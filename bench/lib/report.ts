@@ -56,7 +56,7 @@ export function renderMarkdown(r: Results, notesFile?: string): string {
   lines.push('```sh', r.command, '```', '');
   const envs = Object.entries(r.env);
   lines.push(envs.length > 0 ? `Environment: ${envs.map(([k, v]) => `\`${k}=${v}\``).join(' ')}` : 'Environment: none of the BENCH_* variables set (full sizes).', '');
-  lines.push('Sizes can be scaled down with `BENCH_QUICK=1`, and per figure with `BENCH_AGENTS`, `BENCH_OFFER_EVENTS`, `BENCH_UPDATE_TASKS`, `BENCH_HOLD_AGENTS`, `BENCH_HOLD_ROUNDS`, `BENCH_TRACKED_TASKS`, `BENCH_LIFECYCLES`, `BENCH_TRACK_BUDGET_S`, `BENCH_LIFECYCLE_BUDGET_S`, `BENCH_FAILOVERS`, `BENCH_MF_AGENTS`, `BENCH_MF_EVENTS`; `BENCH_ONLY=memory,offers,updates,hold,failover,compare` runs some modules; `BENCH_OUT=dir` writes the results elsewhere (smoke runs).', '');
+  lines.push('Sizes can be scaled down with `BENCH_QUICK=1`, and per figure with `BENCH_AGENTS`, `BENCH_OFFER_EVENTS`, `BENCH_UPDATE_TASKS`, `BENCH_HOLD_AGENTS`, `BENCH_HOLD_ROUNDS`, `BENCH_TRACKED_TASKS`, `BENCH_LIFECYCLES`, `BENCH_TRACK_BUDGET_S`, `BENCH_LIFECYCLE_BUDGET_S`, `BENCH_FAILOVERS`, `BENCH_MF_AGENTS`, `BENCH_MF_EVENTS`, `BENCH_MF_TASKS`; `BENCH_ONLY=memory,offers,updates,hold,failover,compare` runs some modules; `BENCH_OUT=dir` writes the results elsewhere (smoke runs).', '');
   lines.push('## Figures', '');
   lines.push('Each throughput figure is measured in the same run as its limit; ratio = value / limit.', '');
   lines.push('| figure | value | unit | limit | ratio | target | met |', '|---|---:|---|---:|---:|---|---|');

@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -31,6 +32,15 @@ export function ensureBuilt(): void {
     // tsc emits even with type errors elsewhere in the tree; only a missing bin is fatal here.
     if (!existsSync(MAIN)) throw err;
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (for flags such as --inspect that take no 0). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };

@@ -5,22 +5,13 @@
  * WebSocket client, as the Stately inspector page would receive them.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { before, describe, it } from 'node:test';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { withCluster } from '../helpers/emulator.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, freePort, runCli } from './cli-harness.js';
 
 before(() => ensureBuilt());
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function get(url: string): Promise<{ status: number; text: string; type: string }> {
   const res = await request(url);

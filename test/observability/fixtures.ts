@@ -1,6 +1,8 @@
-/** A small machine that uses every feature the chart generator draws. */
-import { fromCallback, fromPromise, not, setup } from 'xstate';
+import { createActor, fromCallback, fromPromise, not, setup, type EventObject, type InspectionEvent, type Observer } from 'xstate';
+import type { SubscriptionInput } from '../../machines/contract.js';
+import { buildFrameworkMachine } from '../../machines/index.js';
 
+/** A small machine that uses every feature the chart generator draws. */
 export const demoMachine = setup({
   types: { events: {} as { type: 'go' } | { type: 'stop' } | { type: 'ping' } | { type: 'retry' } },
   actors: {
@@ -42,3 +44,43 @@ export const demoMachine = setup({
     done: { type: 'final' },
   },
 });
+
+/**
+ * The real framework machine, started with `inspect`, against a master that
+ * subscribes it and offers room for two tasks: framework, job and two task
+ * actors come up (nothing answers the launches, so the tasks stay launched).
+ */
+export function startInspectedFramework(inspect: Observer<InspectionEvent>) {
+  const subscription = fromCallback<EventObject, SubscriptionInput>(({ sendBack, input }) => {
+    const { generation } = input;
+    sendBack({ type: 'conn.subscribed', generation, streamId: 's1', master: '127.0.0.1:5050', frameworkId: 'fw-1', heartbeatIntervalSeconds: 15 });
+    const scalar = (name: string, value: number) => ({ name, type: 'SCALAR' as const, scalar: { value } });
+    sendBack({
+      type: 'mesos.offers',
+      generation,
+      receivedAt: 0,
+      offers: [
+        {
+          id: { value: 'offer-1' },
+          framework_id: { value: 'fw-1' },
+          agent_id: { value: 'agent-1' },
+          hostname: 'localhost',
+          resources: [scalar('cpus', 4), scalar('mem', 4096)],
+        },
+      ],
+    });
+    return () => undefined;
+  });
+  const machine = buildFrameworkMachine({ subscription, sendCall: () => undefined, persist: () => undefined, notify: () => undefined });
+  return createActor(machine, {
+    inspect,
+    input: {
+      frameworkInfo: { user: 'nobody', name: 'inspected' },
+      job: {
+        name: 'inspected', cmd: 'true', cpus: 0.1, memMb: 32, maxTasks: 2, waitSeconds: 1, rounds: 1, role: '*',
+        graceSeconds: 1, env: {}, uris: [], containerizer: 'mesos', user: 'nobody', runId: 'r1',
+      },
+      seed: 1,
+    },
+  }).start();
+}

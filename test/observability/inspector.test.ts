@@ -1,59 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WebSocket } from 'ws';
-import { createActor, fromCallback, waitFor, type EventObject } from 'xstate';
-import type { SubscriptionInput } from '../../machines/contract.js';
-import { buildFrameworkMachine } from '../../machines/index.js';
+import { createActor, waitFor } from 'xstate';
 import { startInspector } from '../../src/observability/inspector.js';
-import { demoMachine } from './fixtures.js';
-
-interface Message {
-  type: string;
-  sessionId: string;
-  name?: string;
-  parentId?: string;
-  definition?: string;
-  event?: { type: string };
-  snapshot?: { value?: unknown; status?: string };
-}
-
-/** A plain WebSocket client of the relay, as the browser page is. */
-async function listen(url: string, origin?: string) {
-  const messages: Message[] = [];
-  const waiters: Array<() => void> = [];
-  const socket = new WebSocket(url, origin === undefined ? {} : { origin });
-  socket.on('message', (data) => {
-    messages.push(JSON.parse(data.toString()) as Message);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return {
-    messages,
-    /** Resolves once `predicate` holds for the messages received so far (fails after 10 s of waiting instead of hanging). */
-    until: (predicate: (all: Message[]) => boolean) =>
-      new Promise<void>((resolve, reject) => {
-        const guard = setTimeout(() => {
-          const seen = messages.map((m) => `${m.type} ${m.name ?? m.event?.type ?? ''}`).join(', ');
-          reject(new Error(`the expected inspector messages never came; got: ${seen}`));
-        }, 10_000);
-        const check = () => {
-          if (!predicate(messages)) return void waiters.push(check);
-          clearTimeout(guard);
-          resolve();
-        };
-        check();
-      }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (socket.readyState === WebSocket.CLOSED) return resolve();
-        socket.once('close', () => resolve());
-        socket.close();
-      }),
-  };
-}
+import { demoMachine, startInspectedFramework } from './fixtures.js';
+import { definitionId, inspectorWithClient, listen, type Message } from './inspector-client.js';
 
 test('a WebSocket client receives the actors, their events and snapshots', async (t) => {
   const inspector = await startInspector({ port: 0 });
@@ -114,48 +64,11 @@ test('stop closes the port', async () => {
 });
 
 test('the real framework machine shows its framework, job and task actors', async (t) => {
-  const inspector = await startInspector({ port: 0 });
-  t.after(() => inspector.stop());
-  const client = await listen(inspector.url.replace('http:', 'ws:'));
-  t.after(() => client.close());
+  const { inspector, client } = await inspectorWithClient(t);
 
-  // A master that subscribes the framework and offers room for two tasks.
-  const subscription = fromCallback<EventObject, SubscriptionInput>(({ sendBack, input }) => {
-    const { generation } = input;
-    sendBack({ type: 'conn.subscribed', generation, streamId: 's1', master: '127.0.0.1:5050', frameworkId: 'fw-1', heartbeatIntervalSeconds: 15 });
-    const scalar = (name: string, value: number) => ({ name, type: 'SCALAR' as const, scalar: { value } });
-    sendBack({
-      type: 'mesos.offers',
-      generation,
-      receivedAt: 0,
-      offers: [
-        {
-          id: { value: 'offer-1' },
-          framework_id: { value: 'fw-1' },
-          agent_id: { value: 'agent-1' },
-          hostname: 'localhost',
-          resources: [scalar('cpus', 4), scalar('mem', 4096)],
-        },
-      ],
-    });
-    return () => undefined;
-  });
-  const machine = buildFrameworkMachine({ subscription, sendCall: () => undefined, persist: () => undefined, notify: () => undefined });
-  const actor = createActor(machine, {
-    inspect: inspector.inspect,
-    input: {
-      frameworkInfo: { user: 'nobody', name: 'inspected' },
-      job: {
-        name: 'inspected', cmd: 'true', cpus: 0.1, memMb: 32, maxTasks: 2, waitSeconds: 1, rounds: 1, role: '*',
-        graceSeconds: 1, env: {}, uris: [], containerizer: 'mesos', user: 'nobody', runId: 'r1',
-      },
-      seed: 1,
-    },
-  });
-  actor.start();
+  const actor = startInspectedFramework(inspector.inspect);
   t.after(() => actor.stop());
 
-  const definitionId = (m: Message) => (m.definition === undefined ? undefined : (JSON.parse(m.definition) as { id?: string }).id);
   const actors = (all: Message[]) => all.filter((m) => m.type === '@xstate.actor');
   await client.until((all) => {
     const list = actors(all);

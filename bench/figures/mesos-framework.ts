@@ -13,6 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Cluster } from '../../src/emulator/index.js';
 import { envInt, type BenchOptions } from '../lib/options.js';
 import { figure, notMeasured, type Figure, type FigureOutput } from '../lib/results.js';
 import { until } from '../lib/stats.js';
@@ -41,22 +42,58 @@ async function install(workDir: string, log: (l: string) => void): Promise<strin
   return dir;
 }
 
-async function mfOfferTrial(dir: string, workDir: string, agents: number, events: number): Promise<{ spans: Array<{ offers: number; ms: number }>; errors: string[] }> {
-  const require = createRequire(join(dir, 'index.js'));
-  const mf = require(dir) as { Scheduler: new (opts: Record<string, unknown>) => MfScheduler };
+interface MfModule {
+  Scheduler: new (opts: Record<string, unknown>) => MfScheduler;
+  Mesos: { getMesos(): { CommandInfo: new (...args: unknown[]) => unknown } };
+}
+
+/**
+ * One mesos-framework scheduler against `cluster`, subscribed, for the time
+ * `measure` takes: it is built from `options` (its tasks and handlers) plus
+ * what every trial needs, and torn down after, whatever happens.
+ */
+async function withMfScheduler<T>(
+  dir: string, workDir: string, cluster: Cluster, name: string, options: (mf: MfModule) => Record<string, unknown>,
+  measure: (ctl: { frameworkId: () => string | undefined; errors: string[]; start: () => void }) => Promise<T>,
+): Promise<T> {
+  const mf = createRequire(join(dir, 'index.js'))(dir) as MfModule;
+  // Its file logger needs the directory to exist.
   mkdirSync(join(workDir, 'logs'), { recursive: true });
-  const cluster = await offerCluster(agents);
-  const tap = new EmulatorTap(cluster);
   const url = new URL(cluster.leaderUrl()!);
   const errors: string[] = [];
   let sched: MfScheduler | undefined;
-  const spans = new OfferSpans(tap, () => sched?.frameworkId ?? undefined);
   try {
-    sched = new mf.Scheduler({
-      masterUrl: url.hostname, port: Number(url.port), frameworkName: 'mesos-framework-bench', user: 'bench',
-      logging: { path: join(workDir, 'logs'), fileName: 'mesos-framework.log', level: 'error' },
-      // Seconds without data on the event stream before it re-registers (default 10, less than the emulator's heartbeat).
-      masterConnectionTimeout: 3600,
+    return await measure({
+      frameworkId: () => sched?.frameworkId ?? undefined,
+      errors,
+      start: () => {
+        sched = new mf.Scheduler({
+          masterUrl: url.hostname, port: Number(url.port), frameworkName: name, user: 'bench',
+          logging: { path: join(workDir, 'logs'), fileName: 'mesos-framework.log', level: 'error' },
+          // Seconds without data on the event stream before it re-registers (default 10, less than the emulator's heartbeat).
+          masterConnectionTimeout: 3600,
+          ...options(mf),
+        });
+        const s = sched;
+        s.on('error', (e) => { if (errors.length < 20) errors.push(String((e as { message?: string })?.message ?? e).slice(0, 200)); });
+        s.on('ready', () => s.subscribe());
+      },
+    });
+  } finally {
+    try { sched?.teardown(); } catch { /* ignore */ }
+    // Its event stream would otherwise time out once the emulator is gone, and
+    // mesos-framework then ends the whole process (process.exit) when it finds no master.
+    try { sched?.httpRequest?.destroy?.(); } catch { /* ignore */ }
+  }
+}
+
+async function mfOfferTrial(dir: string, workDir: string, agents: number, events: number): Promise<{ spans: Array<{ offers: number; ms: number }>; errors: string[] }> {
+  const cluster = await offerCluster(agents);
+  const tap = new EmulatorTap(cluster);
+  let frameworkId: () => string | undefined = () => undefined;
+  const spans = new OfferSpans(tap, () => frameworkId());
+  try {
+    return await withMfScheduler(dir, workDir, cluster, 'mesos-framework-bench', () => ({
       handlers: {
         // Arity 1 is required by mesos-framework for custom handlers.
         OFFERS: function (this: MfScheduler, offers: unknown) {
@@ -65,20 +102,15 @@ async function mfOfferTrial(dir: string, workDir: string, agents: number, events
         },
         HEARTBEAT: function (_t: unknown) {},
       },
+    }), async (ctl) => {
+      frameworkId = ctl.frameworkId;
+      ctl.start();
+      await until(() => spans.events >= events + WARMUP || ctl.errors.length >= 20, 120_000, `${events} offer events (mesos-framework)`);
+      // Errors after this point come from the teardown and cluster stop.
+      return { spans: spans.spans.slice(WARMUP, events + WARMUP), errors: [...ctl.errors] };
     });
-    const s = sched;
-    s.on('error', (e) => { if (errors.length < 20) errors.push(String((e as { message?: string })?.message ?? e).slice(0, 200)); });
-    await new Promise<void>((resolve) => s.on('ready', () => resolve()));
-    s.subscribe();
-    await until(() => spans.events >= events + WARMUP || errors.length >= 20, 120_000, `${events} offer events (mesos-framework)`);
-    // Errors after this point come from the teardown and cluster stop.
-    return { spans: spans.spans.slice(WARMUP, events + WARMUP), errors: [...errors] };
   } finally {
     spans.close();
-    try { sched?.teardown(); } catch { /* ignore */ }
-    // Its event stream would otherwise time out once the emulator is gone, and
-    // mesos-framework then ends the whole process (process.exit) when it finds no master.
-    try { sched?.httpRequest?.destroy?.(); } catch { /* ignore */ }
     tap.close();
     await cluster.stop();
   }
@@ -91,48 +123,29 @@ async function mfOfferTrial(dir: string, workDir: string, agents: number, events
  * default). Rate = ACKs / (first UPDATE written → last ACK accepted).
  */
 async function mfUpdateTrial(dir: string, workDir: string, tasks: number): Promise<{ rate: number; errors: string[] }> {
-  const require = createRequire(join(dir, 'index.js'));
-  const mf = require(dir) as {
-    Scheduler: new (opts: Record<string, unknown>) => MfScheduler;
-    Mesos: { getMesos(): { CommandInfo: new (...args: unknown[]) => unknown } };
-  };
-  const Mesos = mf.Mesos.getMesos();
-  // Its file logger needs the directory to exist.
-  mkdirSync(join(workDir, 'logs'), { recursive: true });
   const cluster = await updateCluster(tasks);
   const tap = new EmulatorTap(cluster);
-  const url = new URL(cluster.leaderUrl()!);
-  const errors: string[] = [];
-  let sched: MfScheduler | undefined;
-  const meter = new UpdateMeter(tap, () => sched?.frameworkId ?? undefined);
+  let frameworkId: () => string | undefined = () => undefined;
+  const meter = new UpdateMeter(tap, () => frameworkId());
   try {
-    sched = new mf.Scheduler({
-      masterUrl: url.hostname, port: Number(url.port), frameworkName: 'mesos-framework-updates', user: 'bench',
-      logging: { path: join(workDir, 'logs'), fileName: 'mesos-framework.log', level: 'error' },
-      // Seconds without data on the event stream before it re-registers (default 10, less than the emulator's heartbeat).
-      masterConnectionTimeout: 3600,
+    return await withMfScheduler(dir, workDir, cluster, 'mesos-framework-updates', (mf) => ({
       tasks: {
         worker: {
           priority: 1, instances: tasks,
-          commandInfo: new Mesos.CommandInfo(null, null, true, 'true', null, null),
+          commandInfo: new (mf.Mesos.getMesos().CommandInfo)(null, null, true, 'true', null, null),
           resources: { cpus: 1, mem: 64, ports: 0, disk: 0 },
         },
       },
       handlers: { HEARTBEAT: function (_t: unknown) {} },
+    }), async (ctl) => {
+      frameworkId = ctl.frameworkId;
+      ctl.start();
+      await until(() => meter.acks >= tasks * 3 || ctl.errors.length >= 20, 300_000, `${tasks * 3} acknowledgements (mesos-framework)`);
+      if (meter.acks < tasks * 3) throw new Error(`mesos-framework: ${ctl.errors.join('; ')}`);
+      return { rate: meter.rate(), errors: [...ctl.errors] };
     });
-    const s = sched;
-    s.on('error', (e) => { if (errors.length < 20) errors.push(String((e as { message?: string })?.message ?? e).slice(0, 200)); });
-    await new Promise<void>((resolve) => s.on('ready', () => resolve()));
-    s.subscribe();
-    await until(() => meter.acks >= tasks * 3 || errors.length >= 20, 300_000, `${tasks * 3} acknowledgements (mesos-framework)`);
-    if (meter.acks < tasks * 3) throw new Error(`mesos-framework: ${errors.join('; ')}`);
-    return { rate: meter.rate(), errors: [...errors] };
   } finally {
     meter.close();
-    try { sched?.teardown(); } catch { /* ignore */ }
-    // Its event stream would otherwise time out once the emulator is gone, and
-    // mesos-framework then ends the whole process (process.exit) when it finds no master.
-    try { sched?.httpRequest?.destroy?.(); } catch { /* ignore */ }
     tap.close();
     await cluster.stop();
   }

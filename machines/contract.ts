@@ -154,7 +154,23 @@ export interface SendCallParams {
  * snapshot when first read (the machines hand over a cheap lazy value): read
  * it only when writing; it is the state as of the persist, whenever it is read.
  */
-export interface PersistParams { readonly state: PersistedState }
+export interface PersistParams {
+  readonly state: PersistedState;
+  /**
+   * What changed since the previous persist, for an append-only journal: the
+   * whole state minus its tasks (cheap), the tasks added or changed, and the
+   * task ids that left the state. Absent: treat the persist as a whole new
+   * state (the store writes a snapshot).
+   */
+  readonly delta?: StateDelta;
+}
+
+/** One journal record's worth of change (see PersistParams.delta). */
+export interface StateDelta {
+  readonly header: Omit<PersistedState, 'tasks'>;
+  readonly upsert: readonly PersistedTask[];
+  readonly remove: readonly string[];
+}
 
 /** Notifications for logs, metrics, the status endpoint and tests (see src/runtime/signals.ts). */
 export type Notification =
@@ -182,6 +198,13 @@ export type Notification =
 export type RuntimeEvent =
   /** A call's answer says the subscription is gone (see SendCallParams). */
   | { type: 'call.failed'; generation: number; error: ErrorRecord }
+  /**
+   * A call never reached the master: it was not sent (its write-ahead failed,
+   * it was made under an older subscription, or no subscription was up) or it
+   * was answered with a non-2xx status. For an ACCEPT its tasks never launched:
+   * the job may launch them again under new task ids without counting a failure.
+   */
+  | { type: 'call.unsent'; call: Call; reason: string }
   /** SIGINT/SIGTERM: stop launching, let tasks finish within the grace, then TEARDOWN. */
   | { type: 'framework.stop' }
   /** Second signal: end now (kill what runs, TEARDOWN, exit). */

@@ -5,11 +5,9 @@
  * wrong; the CLI prints it as one line and exits 2.
  */
 import { join } from 'node:path';
-import type { JobConfig } from '../../machines/contract.js';
+import type { Config, MasterSpec } from '../config/run-config.js';
 import { Credentials } from '../client/credentials.js';
 import { MasterAddressError, parseMasterList } from '../client/master-address.js';
-import type { WireFormat } from '../mesos/codec.js';
-import type { LogFormat } from '../observability/logger.js';
 import { ZkUrlError, parseZkUrl } from '../zk/url.js';
 
 export const PROGRAM_NAME = 'mesos-http-scheduler';
@@ -85,34 +83,7 @@ export interface ConfigEnv {
   machine: { cpus: number; memMb: number };
 }
 
-export type MasterSpec =
-  | { kind: 'static'; urls: readonly string[]; text: string; isDefault: boolean }
-  | { kind: 'zk'; url: string }
-  | { kind: 'local' };
-
-export interface Config {
-  master: MasterSpec;
-  /** The job, without the per-process run id (the runtime adds it). */
-  job: Readonly<Omit<JobConfig, 'runId'>>;
-  failoverTimeoutSeconds: number;
-  contentType: WireFormat;
-  principal?: string;
-  credentials?: Credentials;
-  caFile?: string;
-  caPem?: string;
-  logFormat: LogFormat;
-  debug: boolean;
-  stateFile: string;
-  ha?: string;
-  localCpus: number;
-  localMemMb: number;
-  callTimeoutMs: number;
-  /** `--http-port`: serve /health, /state and /metrics (0 = any free port). */
-  httpPort?: number;
-  httpHost: string;
-  /** `--inspect [port]`: the Stately inspector relay's port. */
-  inspectPort?: number;
-}
+export type { Config, MasterSpec };
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG';

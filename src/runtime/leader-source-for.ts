@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { LeaderSource } from '../client/leader-source.js';
 import { StaticLeaderSource } from '../client/static-leader-source.js';
-import type { MasterSpec } from '../cli/config.js';
+import type { MasterSpec } from '../config/run-config.js';
 import { ZkLeaderSource } from '../zk/master-detector.js';
 
 export function leaderSourceFor(master: Exclude<MasterSpec, { kind: 'local' }>, log: Logger): LeaderSource {

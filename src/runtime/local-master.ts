@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LeaderSource } from '../client/leader-source.js';
 import { StaticLeaderSource } from '../client/static-leader-source.js';
-import type { Config } from '../cli/config.js';
+import type { Config } from '../config/run-config.js';
 import { startCluster, type Cluster } from '../emulator/index.js';
 
 export interface LocalMaster {

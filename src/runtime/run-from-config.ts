@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { LeaderSource } from '../client/leader-source.js';
-import type { Config } from '../cli/config.js';
+import type { Config } from '../config/run-config.js';
 import { LeaderElection } from '../zk/leader-election.js';
 import { leaderSourceFor } from './leader-source-for.js';
 import { startLocalMaster, type LocalMaster } from './local-master.js';

@@ -14,7 +14,7 @@ import type { LeaderSource } from '../client/leader-source.js';
 import { SessionHolder } from '../client/session.js';
 import { createSubscriptionLogic } from '../client/subscription.js';
 import { MesosTransport } from '../client/transport.js';
-import type { Config } from '../cli/config.js';
+import type { Config } from '../config/run-config.js';
 import type { Call, FrameworkInfo } from '../mesos/types.js';
 import type { StateStore } from '../state/store.js';
 import { buildFrameworkMachine } from '../../machines/index.js';

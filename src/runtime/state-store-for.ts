@@ -4,7 +4,7 @@
  * leader stopped), written only while we lead.
  */
 import type { Logger } from 'pino';
-import type { Config } from '../cli/config.js';
+import type { Config } from '../config/run-config.js';
 import { FileStateStore } from '../state/state-file.js';
 import type { StateStore } from '../state/store.js';
 import type { LeaderElection } from '../zk/leader-election.js';

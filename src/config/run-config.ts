@@ -1,0 +1,38 @@
+/**
+ * The validated configuration of one scheduler process: what the CLI builds
+ * from flags (src/cli/config.ts) and what the runtime runs (src/runtime). Types
+ * only, so that the runtime does not depend on the CLI.
+ */
+import type { JobConfig } from '../../machines/contract.js';
+import type { Credentials } from '../client/credentials.js';
+import type { WireFormat } from '../mesos/codec.js';
+import type { LogFormat } from '../observability/logger.js';
+
+export type MasterSpec =
+  | { kind: 'static'; urls: readonly string[]; text: string; isDefault: boolean }
+  | { kind: 'zk'; url: string }
+  | { kind: 'local' };
+
+export interface Config {
+  master: MasterSpec;
+  /** The job, without the per-process run id (the runtime adds it). */
+  job: Readonly<Omit<JobConfig, 'runId'>>;
+  failoverTimeoutSeconds: number;
+  contentType: WireFormat;
+  principal?: string;
+  credentials?: Credentials;
+  caFile?: string;
+  caPem?: string;
+  logFormat: LogFormat;
+  debug: boolean;
+  stateFile: string;
+  ha?: string;
+  localCpus: number;
+  localMemMb: number;
+  callTimeoutMs: number;
+  /** `--http-port`: serve /health, /state and /metrics (0 = any free port). */
+  httpPort?: number;
+  httpHost: string;
+  /** `--inspect [port]`: the Stately inspector relay's port. */
+  inspectPort?: number;
+}

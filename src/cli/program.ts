@@ -63,7 +63,10 @@ export function buildProgram(defaultStateFile: string, defaultUser: string, mach
     .version(version, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(true)
-    .allowExcessArguments(false);
+    .allowExcessArguments(false)
+    // Options after a subcommand's name belong to the subcommand: `local-master --mem 1000`
+    // must not be read as the scheduler's own --mem (memory per task).
+    .enablePositionalOptions();
   for (const spec of schedulerFlags(defaultStateFile, defaultUser, machine)) {
     const option = new Option(spec.flags, spec.description);
     if (spec.repeatable) option.argParser(collect);

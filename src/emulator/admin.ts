@@ -8,7 +8,7 @@
  *   GET  /emulator/responses                  HTTP responses of the scheduler endpoint
  *   GET  /emulator/frameworks                 Cluster.frameworks()
  *   GET  /emulator/tasks                      Cluster.tasks()
- *   GET  /emulator/agents                     agent ids, hostnames, registered flag
+ *   GET  /emulator/agents                     agent ids, hostnames, registered and recovering flags
  *   POST /emulator/faults/elect-leader        {"index": 1} or {"index": null} (no leader: 503)
  *   POST /emulator/faults/drop-connections    cut every subscription connection
  *   POST /emulator/faults/stop-heartbeats     keep streams open but send no HEARTBEAT

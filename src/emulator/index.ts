@@ -79,6 +79,12 @@ export interface ClusterTask {
   taskId: string; frameworkId: string; agentId: string; state: TaskState; launchedAt: number; endedAt?: number; sandbox?: string;
 }
 
+export interface ClusterAgent {
+  id: string; hostname: string; registered: boolean;
+  /** After a leader change, until it re-registers with the new leader. */
+  recovering: boolean;
+}
+
 export interface ClusterFaults {
   /** undefined = no leader (masters answer 503). */
   electLeader(index: number | undefined): void;
@@ -104,7 +110,7 @@ export interface Cluster extends EventEmitter {
   readonly responses: ReadonlyArray<{ at: number; master: number; method: string; status: number; callType?: string }>;
   frameworks(): ClusterFramework[];
   tasks(): ClusterTask[];
-  agents(): Array<{ id: string; hostname: string; registered: boolean }>;
+  agents(): ClusterAgent[];
   readonly faults: ClusterFaults;
   stop(): Promise<void>;
 }
@@ -256,8 +262,8 @@ class ClusterImpl extends EventEmitter implements Cluster {
     }));
   }
 
-  agents(): Array<{ id: string; hostname: string; registered: boolean }> {
-    return [...this.core.agents.values()].map((a) => ({ id: a.id, hostname: a.hostname, registered: a.registered }));
+  agents(): ClusterAgent[] {
+    return [...this.core.agents.values()].map((a) => ({ id: a.id, hostname: a.hostname, registered: a.registered, recovering: a.recovering }));
   }
 
   stop(): Promise<void> {

@@ -243,6 +243,7 @@ export class MasterCore extends EventEmitter {
     fw.active = true;
     fw.suppressedRoles = new Set(suppressedRoles);
     stream.onClose(() => this.streamClosed(fw, stream));
+    this.opts.logger.info({ frameworkId: fw.id, name: fw.info.name, roles: fw.roles }, 'framework subscribed');
     const leader = this.opts.leader();
     stream.send({
       type: 'SUBSCRIBED',

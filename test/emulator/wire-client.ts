@@ -167,11 +167,11 @@ export async function launch(base: string, sub: Subscription, offers: Offer[], t
   }, { streamId: sub.streamId });
 }
 
-export async function acknowledge(base: string, sub: Subscription, status: TaskStatus): Promise<PostResult> {
+export async function acknowledge(base: string, sub: Subscription, status: TaskStatus, headers?: Record<string, string>): Promise<PostResult> {
   return post(base, {
     type: 'ACKNOWLEDGE', framework_id: { value: sub.frameworkId },
     acknowledge: { agent_id: status.agent_id!, task_id: status.task_id, uuid: status.uuid! },
-  }, { streamId: sub.streamId });
+  }, { streamId: sub.streamId, ...(headers ? { headers } : {}) });
 }
 
 /** Index just after the given event (to wait for later ones). */
@@ -185,7 +185,7 @@ export function updateOf(sub: Subscription, taskId: string, state?: string, from
 }
 
 /** Acknowledges every update that carries a uuid, until the stream ends. */
-export function autoAcknowledge(base: string, sub: Subscription): void {
+export function autoAcknowledge(base: string, sub: Subscription, headers?: Record<string, string>): void {
   void (async () => {
     let from = 0;
     const acked = new Set<string>();
@@ -200,7 +200,7 @@ export function autoAcknowledge(base: string, sub: Subscription): void {
       const status = e.update!.status;
       if (acked.has(status.uuid!)) continue;
       acked.add(status.uuid!);
-      try { await acknowledge(base, sub, status); } catch { return; }
+      try { await acknowledge(base, sub, status, headers); } catch { return; }
     }
   })();
 }

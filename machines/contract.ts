@@ -6,6 +6,9 @@
  * Changing a shape here changes both sides: keep it small and documented.
  */
 import type { Call, Event, FrameworkInfo, MasterInfo, Offer, TaskState, TaskStatus } from '../src/mesos/types.js';
+import type { Constraint } from './policy/constraints.js';
+import type { RetryPolicy } from './policy/retry.js';
+import type { JobSchedule } from './policy/schedule.js';
 
 /** An error as data (machines never hold Error objects). */
 export interface ErrorRecord {
@@ -277,3 +280,26 @@ export interface FrameworkOutput {
 }
 
 export type { Call, TaskState, TaskStatus, Offer, FrameworkInfo };
+
+// ---------------------------------------------------------------------------
+// Jobs file (`--jobs FILE`, issue 11): one validated job of the file, loaded
+// by src/jobs/load.ts (docs/jobs-file.md). The policies it names live in
+// machines/policy/ (schedule.ts, retry.ts, constraints.ts, dependencies.ts,
+// priority.ts).
+
+export interface JobDefinition extends Omit<JobConfig, 'runId'> {
+  /** Disk per task, MB; unset: no disk asked for. */
+  diskMb?: number;
+  /** Set on every task (TaskInfo.labels). */
+  labels: Record<string, string>;
+  /** Starts rounds by the clock instead of `waitSeconds` after the last one. */
+  schedule?: JobSchedule;
+  /** Relaunches of failed tasks; unset: none. */
+  retries?: RetryPolicy;
+  /** Placement on agents, Marathon's semantics; all must hold. */
+  constraints: Constraint[];
+  /** Parent jobs: a round runs when each has succeeded since this job's last round. */
+  after: string[];
+  /** Higher is served offers first; equal ones share. Default 0. */
+  priority: number;
+}

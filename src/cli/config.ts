@@ -9,28 +9,9 @@ import type { Config, MasterSpec } from '../config/run-config.js';
 import { Credentials } from '../client/credentials.js';
 import { MasterAddressError, parseMasterList } from '../client/master-address.js';
 import { ZkUrlError, parseZkUrl } from '../zk/url.js';
+import { DEFAULTS, DEFAULT_MASTER, PROGRAM_NAME } from '../config/defaults.js';
 
-export const PROGRAM_NAME = 'mesos-http-scheduler';
-export const DEFAULT_MASTER = '127.0.0.1:5050';
-
-export const DEFAULTS = Object.freeze({
-  master: DEFAULT_MASTER,
-  cmd: "echo 'Hello World'",
-  cpu: '0.1',
-  mem: '64',
-  maxtasks: '5',
-  wait: '60',
-  rounds: '0',
-  name: PROGRAM_NAME,
-  role: '*',
-  failoverTimeout: '604800',
-  contentType: 'protobuf',
-  grace: '30',
-  containerizer: 'docker',
-  logFormat: 'auto',
-  callTimeout: '75',
-  httpHost: '127.0.0.1',
-});
+export { DEFAULTS, DEFAULT_MASTER, PROGRAM_NAME };
 
 /** Flag values as commander hands them over (strings; booleans for switches; arrays for repeatables). */
 export interface RawFlags {

@@ -8,7 +8,7 @@
  * Mesos scalars have three decimal digits, so all arithmetic is done in integer
  * milli-units (0.1 + 0.2 cpus is exactly 300 milli-cpus, not 0.30000000000000004).
  *
- * Only unreserved or role-reserved, non-revocable, non-shared `cpus` and `mem`
+ * Only unreserved or role-reserved, non-revocable, non-shared `cpus`, `mem` and (when asked for) `disk`
  * scalars are used. Each task's resources are carved out of the offer's own
  * resource entries, keeping their role / allocation_info / reservations, as
  * Mesos requires for LAUNCH.
@@ -18,6 +18,8 @@ import type { Offer, Resource } from '../../src/mesos/types.js';
 export interface TaskNeeds {
   cpus: number;
   memMb: number;
+  /** Disk MB; unset or 0: no disk asked for. */
+  diskMb?: number;
 }
 
 export interface OfferUse {
@@ -52,11 +54,11 @@ export function offeredMilli(offer: Offer, name: string): number {
   return total;
 }
 
-/** How many tasks with these needs fit in the offer (by cpus and mem). */
+/** How many tasks with these needs fit in the offer (by cpus, mem and disk). */
 export function tasksFitting(offer: Offer, needs: TaskNeeds): number {
   const fit = (name: string, needMilli: number): number =>
     needMilli <= 0 ? Number.POSITIVE_INFINITY : Math.floor(offeredMilli(offer, name) / needMilli);
-  const n = Math.min(fit('cpus', toMilli(needs.cpus)), fit('mem', toMilli(needs.memMb)));
+  const n = Math.min(fit('cpus', toMilli(needs.cpus)), fit('mem', toMilli(needs.memMb)), fit('disk', toMilli(needs.diskMb ?? 0)));
   return Number.isFinite(n) ? n : 0;
 }
 
@@ -90,7 +92,7 @@ export function carveTasks(offer: Offer, needs: TaskNeeds, count: number): Resou
   };
   const tasks: Resource[][] = [];
   for (let i = 0; i < count; i++) {
-    tasks.push([...take('cpus', toMilli(needs.cpus)), ...take('mem', toMilli(needs.memMb))]);
+    tasks.push([...take('cpus', toMilli(needs.cpus)), ...take('mem', toMilli(needs.memMb)), ...take('disk', toMilli(needs.diskMb ?? 0))]);
   }
   return tasks;
 }

@@ -212,7 +212,7 @@ function toDefinition(job: RawJob, defaults: JobsFileDefaults): JobDefinition {
 /** Parses and checks the text of a jobs file named `file` (the name is only used in messages and for `.json`). */
 export function parseJobsFile(file: string, text: string, defaults: JobsFileDefaults): JobsFileResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const locator = new Locator(doc, lineCounter);
   const syntax = syntaxProblems(file, text, doc, locator);
   if (syntax) return { ok: false, problems: syntax };

@@ -140,6 +140,9 @@ export const JOBS_SCHEMA = {
     $schema: { description: 'Where editors find this schema.', type: 'string' },
     jobs: { description: 'The jobs.', type: 'array', items: { $ref: '#/$defs/job' } },
   },
+  patternProperties: {
+    '^x-': { description: 'Ignored: a place for YAML anchors shared by jobs (`x-defaults: &defaults`, then `<<: *defaults`).' },
+  },
   $defs: { job },
   'x-messages': { type: "must be a map with a 'jobs' list" },
 } as const;

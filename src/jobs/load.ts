@@ -104,7 +104,7 @@ function crossProblems(jobs: readonly unknown[], report: (index: number, path: P
       job.constraints.forEach((c, j) => {
         if (!Array.isArray(c) || c.length < 2 || c.length > 3 || typeof c[0] !== 'string' || c[0] === '') return;
         if (!(CONSTRAINT_OPERATORS as readonly unknown[]).includes(c[1])) return; // the schema said so
-        if (c.length === 3 && typeof c[2] !== 'string' && !Number.isInteger(c[2])) return;
+        if (c.length === 3 && typeof c[2] !== 'string' && typeof c[2] !== 'number') return;
         const problem = constraintProblem({ field: c[0], operator: String(c[1]), ...(c.length === 3 ? { value: String(c[2]) } : {}) });
         if (problem !== undefined) report(i, ['constraints', j], problem);
       });

@@ -113,7 +113,7 @@ const job = {
         prefixItems: [
           { type: 'string', minLength: 1, 'x-messages': { minLength: 'the field must not be empty' } },
           { enum: [...CONSTRAINT_OPERATORS] },
-          { type: ['string', 'integer'] },
+          { type: ['string', 'number'] },
         ],
         'x-messages': { minItems: 'must be [field, operator] or [field, operator, value]', maxItems: 'must be [field, operator] or [field, operator, value]' },
       },

@@ -204,6 +204,8 @@ test('bad constraints: operator, arity, value, regular expression', () => {
   assert.match(only('jobs:\n  - name: a\n    constraints: [["zone", "LIKE", "eu-(.*"]]\n'), /^jobs\.yaml:3:19: job 'a', constraints\[0\]: LIKE: 'eu-\(\.\*' is not a valid regular expression/);
   assert.equal(only('jobs:\n  - name: a\n    constraints: [["zone", "LIKE"]]\n'), "jobs.yaml:3:19: job 'a', constraints[0]: LIKE needs a regular expression");
   assert.equal(only('jobs:\n  - name: a\n    constraints: "hostname:UNIQUE"\n'), "jobs.yaml:3:18: job 'a', constraints: must be a list");
+  assert.equal(only('jobs:\n  - name: a\n    constraints: [["rack", "MAX_PER", 1.5]]\n'), "jobs.yaml:3:19: job 'a', constraints[0]: MAX_PER needs a whole number >= 1, got '1.5'");
+  assert.equal(only('jobs:\n  - name: a\n    constraints: [["rack", "IS", [1]]]\n'), "jobs.yaml:3:34: job 'a', constraints[0][2]: must be text or a number");
 });
 
 test('every problem of a file is reported, one line each, in the order of the file', () => {

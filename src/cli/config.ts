@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config, MasterSpec } from '../config/run-config.js';
 import { Credentials } from '../client/credentials.js';
 import { MasterAddressError, parseMasterList } from '../client/master-address.js';
+import { BearerToken } from '../observability/api/bearer-token.js';
 import { ZkUrlError, parseZkUrl } from '../zk/url.js';
 import { DEFAULTS, DEFAULT_MASTER, PROGRAM_NAME } from '../config/defaults.js';
 
@@ -44,6 +45,9 @@ export interface RawFlags {
   callTimeout?: string;
   httpPort?: string;
   httpHost?: string;
+  httpTokenFile?: string;
+  history?: string;
+  notifyUrl?: string[];
   taskTimeout?: string;
   /** `--inspect` alone gives true; `--inspect 9500` gives the port text. */
   inspect?: string | boolean;
@@ -199,6 +203,10 @@ export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
   const taskTimeoutSeconds = flags.taskTimeout === undefined ? 0 : number('task-timeout', flags.taskTimeout, 'non-negative');
   const stateFile = flags.stateFile === undefined ? defaultStateFile(name, env) : nonEmpty('state-file', flags.stateFile);
 
+  const httpHost = nonEmpty('http-host', flags.httpHost ?? DEFAULTS.httpHost);
+  const httpToken = httpTokenFrom(flags, httpHost, env);
+  const notifyUrls = (flags.notifyUrl ?? []).map(notifyUrl);
+
   const config: Config = {
     master: parseMaster(nonEmpty('master', flags.master ?? DEFAULTS.master)),
     job: Object.freeze({
@@ -232,10 +240,44 @@ export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
     localMemMb: flags.localMem === undefined ? env.machine.memMb : number('local-mem', flags.localMem, 'positive'),
     callTimeoutMs: number('call-timeout', flags.callTimeout ?? DEFAULTS.callTimeout, 'positive') * 1000,
     ...(flags.httpPort !== undefined ? { httpPort: port('http-port', flags.httpPort, 0) } : {}),
-    httpHost: nonEmpty('http-host', flags.httpHost ?? DEFAULTS.httpHost),
+    httpHost,
+    ...(httpToken !== undefined ? { httpToken } : {}),
+    historyLimit: integer('history', flags.history ?? DEFAULTS.history, 1),
+    notifyUrls: Object.freeze(notifyUrls),
     ...(flags.inspect !== undefined && flags.inspect !== false
       ? { inspectPort: flags.inspect === true ? DEFAULT_INSPECT_PORT : port('inspect', flags.inspect, 1) }
       : {}),
   };
   return Object.freeze(config);
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the status port is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** The bearer token from --http-token-file; required when --http-host is not loopback. */
+function httpTokenFrom(flags: RawFlags, host: string, env: ConfigEnv): BearerToken | undefined {
+  if (flags.httpTokenFile === undefined) {
+    if (flags.httpPort !== undefined && !isLoopbackHost(host)) {
+      throw new ConfigError(`--http-host ${quote(host)} is not loopback: give --http-token-file with the bearer token the API, live stream, /state and task output will ask for`);
+    }
+    return undefined;
+  }
+  const token = readNamedFile('http-token-file', flags.httpTokenFile, env).trim();
+  if (token === '') throw new ConfigError(`--http-token-file ${quote(flags.httpTokenFile)} is empty`);
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new ConfigError(`--http-token-file ${quote(flags.httpTokenFile)} must hold one token of printable characters without spaces`);
+  return new BearerToken(token);
+}
+
+function notifyUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`--notify-url must be an http:// or https:// URL, got ${quote(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--notify-url must be an http:// or https:// URL, got ${quote(text)}`);
+  return url.href;
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir, totalmem, userInfo } from 'node:os';
 import { CommanderError } from 'commander';
 import type { AnyActorRef } from 'xstate';
+import { RunHistory } from '../history/index.js';
 import { aroundProgressLine, attachObservability, describeActors, type Observability } from '../observability/index.js';
 import { createLogger } from '../observability/logger.js';
 import { Signals } from '../runtime/signals.js';
@@ -79,6 +80,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     throw err;
   }
   const signals = new Signals();
+  const history = new RunHistory({ limit: config.historyLimit });
   let actor: AnyActorRef | undefined;
   let observability: Observability;
   try {
@@ -104,6 +106,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   try {
     return await runFromConfig(config, log, {
       signals,
+      history,
       ...(observability.inspect ? { inspect: observability.inspect } : {}),
       onActor: (ref) => { actor = ref; },
     });

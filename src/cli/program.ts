@@ -47,8 +47,11 @@ export function schedulerFlags(defaultStateFile: string, defaultUser: string, ma
     { flags: '--local-cpus <cpus>', description: `CPUs of the embedded agent with --master local (default: this machine's, ${machine.cpus})` },
     { flags: '--local-mem <mb>', description: `memory (MB) of the embedded agent with --master local (default: this machine's, ${machine.memMb})` },
     { flags: '--call-timeout <seconds>', description: 'time limit of one call to the master', defaultValue: DEFAULTS.callTimeout },
-    { flags: '--http-port <port>', description: 'serve /health, /state and /metrics (Prometheus) on this port (0 = any free port)' },
-    { flags: '--http-host <host>', description: 'address the status endpoint listens on', defaultValue: DEFAULTS.httpHost },
+    { flags: '--http-port <port>', description: 'serve the dashboard, /api, /health, /state and /metrics (Prometheus) on this port (0 = any free port)' },
+    { flags: '--http-host <host>', description: 'address the status endpoint listens on; off loopback it needs --http-token-file', defaultValue: DEFAULTS.httpHost },
+    { flags: '--http-token-file <path>', description: 'file holding the bearer token of the API, live stream, /state and task output (required when --http-host is not loopback)' },
+    { flags: '--history <n>', description: 'rounds kept in the run history of the job (dashboard and /api)', defaultValue: DEFAULTS.history },
+    { flags: '--notify-url <url>', description: 'POST a JSON event here on round failure, recovery, framework errors and HA leadership changes (repeatable)', repeatable: true },
     { flags: '--inspect [port]', description: `show the live machines in the Stately inspector: open http://127.0.0.1:<port> (default port ${DEFAULT_INSPECT_PORT})` },
   ];
 }

@@ -23,4 +23,5 @@ export const DEFAULTS = Object.freeze({
   logFormat: 'auto',
   callTimeout: '75',
   httpHost: '127.0.0.1',
+  history: '100',
 });

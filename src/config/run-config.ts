@@ -6,6 +6,7 @@
 import type { JobConfig } from '../../machines/contract.js';
 import type { Credentials } from '../client/credentials.js';
 import type { WireFormat } from '../mesos/codec.js';
+import type { BearerToken } from '../observability/api/bearer-token.js';
 import type { LogFormat } from '../observability/logger.js';
 
 export type MasterSpec =
@@ -35,4 +36,10 @@ export interface Config {
   httpHost: string;
   /** `--inspect [port]`: the Stately inspector relay's port. */
   inspectPort?: number;
+  /** `--http-token-file`: the bearer token the API, live stream, /state and task output ask for (required off loopback). */
+  httpToken?: BearerToken;
+  /** `--history N`: rounds kept in the run history per job. */
+  historyLimit: number;
+  /** `--notify-url` (repeatable): where round failures, recoveries, framework errors and leadership changes are POSTed. */
+  notifyUrls: readonly string[];
 }

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { LeaderSource } from '../client/leader-source.js';
 import type { Config } from '../config/run-config.js';
+import { historyStoreFor, keepHistory, type KeptHistory, type RunHistory } from '../history/index.js';
 import { LeaderElection } from '../zk/leader-election.js';
 import { leaderSourceFor } from './leader-source-for.js';
 import { startLocalMaster, type LocalMaster } from './local-master.js';
@@ -40,6 +41,8 @@ export interface RunOptions {
   inspect?: RunDeps['inspect'];
   /** Gets the framework actor once it exists (machine states for /state). */
   onActor?: RunDeps['onActor'];
+  /** The run history to load, record and store beside the state (the API and dashboard read it). */
+  history?: RunHistory;
 }
 
 export async function runFromConfig(config: Config, log: Logger, options: RunOptions = {}): Promise<number> {
@@ -66,9 +69,15 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
   } else {
     source = leaderSourceFor(config.master, log);
   }
+  let kept: KeptHistory | undefined;
+  let exitCode: number | undefined;
   try {
     const store = stateStoreFor(config, log, election);
-    return await runScheduler(config, {
+    if (options.history) {
+      kept = await keepHistory(options.history, signals, { name: config.job.name, tasksPerRound: config.job.maxTasks },
+        historyStoreFor(config, election), log);
+    }
+    exitCode = await runScheduler(config, {
       log, source, store, signals, status,
       ...(options.inspect ? { inspect: options.inspect } : {}),
       ...(options.onActor ? { onActor: options.onActor } : {}),
@@ -80,7 +89,10 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
         }),
       } : {}),
     });
+    return exitCode;
   } finally {
+    // Without --ha nobody carries an open round on once the scheduler ends: its state is reset or it exits.
+    await kept?.stop({ interrupted: election === undefined && exitCode !== undefined });
     await local?.stop();
     await election?.resign();
   }

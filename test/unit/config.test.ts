@@ -8,6 +8,8 @@ const files: Record<string, string> = {
   '/secrets/empty': '',
   '/tls/ca.pem': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
   '/tls/not-pem': 'hello',
+  '/secrets/token': 't0k3n-abc\n',
+  '/secrets/spaced': 'two words\n',
 };
 
 const env: ConfigEnv = {
@@ -69,9 +71,23 @@ describe('config', () => {
   });
 
   it('parses the observability flags', () => {
-    const c = buildConfig({ httpPort: '9102', httpHost: '0.0.0.0', inspect: true }, env);
+    const c = buildConfig({ httpPort: '9102', httpHost: '0.0.0.0', httpTokenFile: '/secrets/token', inspect: true }, env);
     assert.equal(c.httpPort, 9102);
     assert.equal(c.httpHost, '0.0.0.0');
+    assert.ok(c.httpToken?.matches('Bearer t0k3n-abc'));
+    assert.ok(!c.httpToken?.matches('Bearer t0k3n-abd'));
+    assert.doesNotMatch(JSON.stringify(c) + inspect(c, { depth: 10 }), /t0k3n/, 'the token is never shown');
+    assert.equal(c.historyLimit, 100);
+    assert.deepEqual(c.notifyUrls, []);
+    assert.equal(buildConfig({ history: '7' }, env).historyLimit, 7);
+    assert.deepEqual(buildConfig({ notifyUrl: ['http://127.0.0.1:9/x', 'https://hooks.example/a'] }, env).notifyUrls, ['http://127.0.0.1:9/x', 'https://hooks.example/a']);
+    assert.equal(buildConfig({ httpPort: '9102', httpHost: '127.0.0.2' }, env).httpToken, undefined, 'loopback needs no token');
+    bad({ httpPort: '9102', httpHost: '0.0.0.0' }, /^--http-host '0\.0\.0\.0' is not loopback: give --http-token-file/);
+    bad({ httpPort: '9102', httpTokenFile: '/secrets/empty' }, /^--http-token-file '\/secrets\/empty' is empty$/);
+    bad({ httpPort: '9102', httpTokenFile: '/secrets/spaced' }, /^--http-token-file .* without spaces$/);
+    bad({ httpTokenFile: '/nope' }, /^--http-token-file '\/nope' does not exist$/);
+    bad({ history: '0' }, /^--history must be a whole number >= 1, got '0'$/);
+    bad({ notifyUrl: ['ftp://x'] }, /^--notify-url must be an http:\/\/ or https:\/\/ URL, got 'ftp:\/\/x'$/);
     assert.equal(c.inspectPort, 9420);
     assert.equal(buildConfig({ inspect: '9500' }, env).inspectPort, 9500);
     assert.equal(buildConfig({ httpPort: '0' }, env).httpPort, 0);

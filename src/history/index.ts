@@ -1,0 +1,55 @@
+/**
+ * The run history of the scheduler's job, kept beside the framework's state:
+ * loaded when the scheduler starts (after it was elected, with --ha), fed from
+ * the runtime's signals, written as it changes. See run-record.ts for what a
+ * run holds.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/run-config.js';
+import type { Signals } from '../runtime/signals.js';
+import { FileHistoryStore, historyFileFor } from './file-history-store.js';
+import type { HistoryStore } from './history-store.js';
+import { HistoryWriter } from './history-writer.js';
+import { recordRuns } from './recorder.js';
+import type { RunHistory } from './run-history.js';
+import { ZkHistoryStore, type ZkHistoryStoreOptions } from './zk-history-store.js';
+
+export { RunHistory, type TaskRow, type HistoryChange } from './run-history.js';
+export { DEFAULT_HISTORY_LIMIT, FAILURES_LISTED, type RunRecord, type RunOutcome, type FailedTask } from './run-record.js';
+export { historyFileFor } from './file-history-store.js';
+
+export function historyStoreFor(config: Pick<Config, 'ha' | 'stateFile'>, election?: ZkHistoryStoreOptions['election']): HistoryStore {
+  if (config.ha !== undefined && election) return new ZkHistoryStore(config.ha, { election });
+  return new FileHistoryStore(historyFileFor(config.stateFile));
+}
+
+export interface KeptHistory {
+  /**
+   * Stops recording and writes what is left. `interrupted`: the job's state is
+   * not carried on by anyone (it was reset), so an open round is closed as
+   * interrupted.
+   */
+  stop(options: { interrupted: boolean }): Promise<void>;
+}
+
+/** Loads the stored history into `history` and keeps recording and storing the job's rounds. */
+export async function keepHistory(
+  history: RunHistory, signals: Signals, job: { name: string; tasksPerRound: number }, store: HistoryStore, log: Logger,
+): Promise<KeptHistory> {
+  let writer: HistoryWriter | undefined;
+  try {
+    const doc = await store.load();
+    if (doc) history.restore(doc);
+    writer = new HistoryWriter(store, history, log);
+  } catch (err) {
+    log.warn({ err }, `run history not loaded (${(err as Error).message}); it is kept in memory only and ${store.description} is left as it is`);
+  }
+  const stopRecording = recordRuns(signals, history, job);
+  return {
+    async stop({ interrupted }) {
+      stopRecording();
+      if (interrupted) history.interruptOpen(job.name);
+      await writer?.close();
+    },
+  };
+}

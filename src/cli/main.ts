@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir, totalmem, userInfo } from 'node:os';
 import { CommanderError } from 'commander';
 import type { AnyActorRef } from 'xstate';
+import type { LocalMaster } from '../runtime/local-master.js';
 import { RunHistory } from '../history/index.js';
 import { aroundProgressLine, attachObservability, describeActors, type Observability } from '../observability/index.js';
 import { createLogger } from '../observability/logger.js';
@@ -38,6 +39,11 @@ function configEnv(): ConfigEnv {
     username, homedir: homedir(), env: process.env, readFile: (path) => readFileSync(path, 'utf8'),
     machine: { cpus: availableParallelism(), memMb: Math.floor(totalmem() / (1024 * 1024)) },
   };
+}
+
+/** https when every listed master is https (the master's UI is on the same port). */
+function masterScheme(config: Config): 'http' | 'https' {
+  return config.master.kind === 'static' && config.master.urls.every((u) => u.startsWith('https:')) ? 'https' : 'http';
 }
 
 function usageError(message: string): number {
@@ -82,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const signals = new Signals();
   const history = new RunHistory({ limit: config.historyLimit });
   let actor: AnyActorRef | undefined;
+  let local: LocalMaster | undefined;
   let observability: Observability;
   try {
     observability = await attachObservability({
@@ -90,6 +97,13 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       ...(config.inspectPort !== undefined ? { inspectPort: config.inspectPort } : {}),
       progress: config.logFormat !== 'json',
       getMachineStates: () => describeActors({ framework: actor }),
+      ...(config.httpToken ? { httpToken: config.httpToken } : {}),
+      api: {
+        history,
+        definitions: () => [config.job],
+        ...(config.master.kind === 'local' ? { sandboxOf: (taskId: string) => local?.sandboxOf(taskId) } : {}),
+        masterUi: (master: string) => `${masterScheme(config)}://${master}`,
+      },
     });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -101,7 +115,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     format: config.logFormat, debug: config.debug,
     ...(observability.progress ? { destination: aroundProgressLine(observability.progress, process.stdout) } : {}),
   });
-  if (observability.statusUrl) log.info({ status: observability.statusUrl }, `status endpoint: ${observability.statusUrl}/health, /state, /metrics`);
+  if (observability.statusUrl) log.info({ status: observability.statusUrl }, `dashboard: open ${observability.statusUrl}/ (API ${observability.statusUrl}/api/jobs; also /health, /state, /metrics)`);
   if (observability.inspectUrl) log.info({ inspector: observability.inspectUrl }, `inspector: open ${observability.inspectUrl}`);
   try {
     return await runFromConfig(config, log, {
@@ -109,6 +123,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       history,
       ...(observability.inspect ? { inspect: observability.inspect } : {}),
       onActor: (ref) => { actor = ref; },
+      onLocalMaster: (started) => { local = started; },
     });
   } catch (err) {
     log.error({ err }, (err as Error).message);

@@ -5,7 +5,11 @@
  * reaches into the machines except through `getMachineStates`.
  */
 import type { InspectionEvent, Observer } from 'xstate';
+import type { RunHistory } from '../history/index.js';
 import type { Signals } from '../runtime/signals.js';
+import { apiRoutes, type Route } from './api/api-routes.js';
+import type { BearerToken } from './api/bearer-token.js';
+import type { JobDefinition, TaskOutputLinks } from './api/job-views.js';
 import { startInspector } from './inspector.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { startProgressLine, type ProgressLine, type ProgressStream } from './progress.js';
@@ -32,6 +36,17 @@ export interface ObservabilityOptions {
   stream?: ProgressStream;
   /** Machine states for /state, e.g. `() => describeActors({ framework: actor })`. */
   getMachineStates?: () => Record<string, unknown>;
+  /** `--http-token-file`: /state and /api need it. */
+  httpToken?: BearerToken;
+  /** The jobs API (/api/...) on the status port. */
+  api?: {
+    history: RunHistory;
+    definitions: () => readonly JobDefinition[];
+    /** With the embedded master: a task's sandbox directory (its output is served). */
+    sandboxOf?: (taskId: string) => string | undefined;
+    /** On a real cluster: the Mesos master UI's base URL for `host:port` (links to task sandboxes). */
+    masterUi?: (master: string) => string;
+  };
 }
 
 export interface Observability {
@@ -65,12 +80,28 @@ export async function attachObservability(options: ObservabilityOptions): Promis
       closers.push(() => metrics.stop());
       const view = createStateView(options.signals);
       closers.push(() => view.stop());
+      const routes: Route[] = [];
+      if (options.api) {
+        const api = options.api;
+        const framework: FrameworkWhere = { id: null, master: null };
+        options.signals.on('subscribed', ({ frameworkId, master }) => Object.assign(framework, { id: frameworkId, master }));
+        options.signals.on('leaderChanged', ({ master }) => { framework.master = master; });
+        routes.push(apiRoutes({
+          history: api.history,
+          definitions: api.definitions,
+          view: () => view.snapshot(),
+          outputLinks: (job, task) => outputLinks(job, task.taskId, task.agentId, framework, api),
+          ...(api.sandboxOf ? { sandboxOf: api.sandboxOf } : {}),
+        }));
+      }
       const server = await startStatusServer({
         port: options.httpPort,
         ...(options.httpHost !== undefined ? { host: options.httpHost } : {}),
         metrics,
         view,
         ...(options.getMachineStates !== undefined ? { getMachineStates: options.getMachineStates } : {}),
+        routes,
+        ...(options.httpToken ? { token: options.httpToken } : {}),
       });
       closers.push(() => server.close());
       Object.assign(result, { metrics, view, statusUrl: server.url });
@@ -94,4 +125,21 @@ export async function attachObservability(options: ObservabilityOptions): Promis
     throw error;
   }
   return result;
+}
+
+/** Where a task's output is: served here with the embedded master, else its sandbox in the Mesos master's UI. */
+interface FrameworkWhere {
+  id: string | null;
+  master: string | null;
+}
+
+function outputLinks(job: string, taskId: string, agentId: string | undefined, framework: FrameworkWhere, api: NonNullable<ObservabilityOptions['api']>): TaskOutputLinks | undefined {
+  if (api.sandboxOf) {
+    const base = `/api/jobs/${encodeURIComponent(job)}/tasks/${encodeURIComponent(taskId)}`;
+    return { stdout: `${base}/stdout`, stderr: `${base}/stderr` };
+  }
+  const { master, id } = framework;
+  if (!api.masterUi || master === null || id === null || agentId === undefined) return undefined;
+  // A command task's executor has the task's id.
+  return { sandbox: `${api.masterUi(master)}/#/agents/${encodeURIComponent(agentId)}/frameworks/${encodeURIComponent(id)}/executors/${encodeURIComponent(taskId)}/browse` };
 }

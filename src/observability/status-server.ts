@@ -4,11 +4,20 @@
  *   GET /health   200 while subscribed to a master, else 503 (JSON body)
  *   GET /state    JSON: framework, master, machine states, round, tasks, counters
  *   GET /metrics  Prometheus text format (prom-client)
- * and 404 for anything else. Read-only: other methods get 405.
+ * and whatever `routes` answer (the API under /api, the dashboard at /);
+ * 404 for anything else. Errors are JSON with a stable code (api/api-error.ts).
+ *
+ * With a `token`, /state and everything under /api but /api/openapi.json
+ * need `Authorization: Bearer <token>` (401 otherwise, and nothing is done);
+ * /health and /metrics (no secrets in them) and the dashboard's static files
+ * stay open.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ApiError, sendError, sendJson } from './api/api-error.js';
+import type { Route } from './api/api-routes.js';
+import type { BearerToken } from './api/bearer-token.js';
 import type { StateView } from './state-view.js';
 
 export interface StatusServerOptions {
@@ -20,6 +29,15 @@ export interface StatusServerOptions {
   view: StateView;
   /** Current machine states for `/state`, e.g. `{ framework: snapshot.value, job: ... }`. */
   getMachineStates?: () => Record<string, unknown>;
+  /** Asked in order for every other path; a route answers and resolves true, or resolves false. */
+  routes?: readonly Route[];
+  /** `--http-token-file`: the bearer token that /state and /api (but its OpenAPI document) need. */
+  token?: BearerToken;
+}
+
+/** Paths that need the bearer token when there is one. */
+export function needsToken(path: string): boolean {
+  return path === '/state' || (path.startsWith('/api/') && path !== '/api/openapi.json') || path === '/api';
 }
 
 export interface StatusServer {
@@ -33,8 +51,15 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     handle(req, res, options).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
-      else res.destroy();
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof ApiError) {
+        sendError(res, error, error.code === 'UNAUTHORIZED' ? { 'www-authenticate': 'Bearer' } : error.code === 'METHOD_NOT_ALLOWED' ? { allow: 'GET, HEAD' } : {});
+      } else {
+        sendError(res, new ApiError('INTERNAL', error instanceof Error ? error.message : String(error)));
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -58,12 +83,20 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: StatusServerOptions): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  if (options.token && needsToken(path) && !options.token.matches(req.headers.authorization)) {
+    throw new ApiError('UNAUTHORIZED', 'this path needs Authorization: Bearer <token> (the token of --http-token-file)');
+  }
   const known = path === '/health' || path === '/state' || path === '/metrics';
-  if (!known) return sendJson(res, 404, { error: 'not found', paths: ['/health', '/state', '/metrics'] });
+  if (!known) {
+    for (const route of options.routes ?? []) {
+      if (await route(req, res, url)) return;
+    }
+    throw new ApiError('NOT_FOUND', `no such path ${path} (try /, /api/jobs, /health, /state, /metrics)`);
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.setHeader('allow', 'GET, HEAD');
-    return sendJson(res, 405, { error: 'method not allowed' });
+    throw new ApiError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${path}`);
   }
   if (path === '/health') {
     const subscribed = options.view.isSubscribed();
@@ -86,8 +119,3 @@ function machineStates(options: StatusServerOptions): Record<string, unknown> {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body, null, 2)}\n`;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(res.req.method === 'HEAD' ? undefined : text);
-}

@@ -43,6 +43,8 @@ export interface RunOptions {
   onActor?: RunDeps['onActor'];
   /** The run history to load, record and store beside the state (the API and dashboard read it). */
   history?: RunHistory;
+  /** Gets the embedded master once it runs (`--master local`): the dashboard serves task output from its sandboxes. */
+  onLocalMaster?: (local: LocalMaster) => void;
 }
 
 export async function runFromConfig(config: Config, log: Logger, options: RunOptions = {}): Promise<number> {
@@ -60,6 +62,7 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
   let source: LeaderSource;
   if (config.master.kind === 'local') {
     local = await startLocalMaster(config, log);
+    options.onLocalMaster?.(local);
     source = local.source;
     const where = local;
     signals.on('taskEnded', ({ taskId }) => {

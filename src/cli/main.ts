@@ -10,6 +10,7 @@ import { CommanderError } from 'commander';
 import type { AnyActorRef } from 'xstate';
 import type { LocalMaster } from '../runtime/local-master.js';
 import { RunHistory } from '../history/index.js';
+import { startNotifications } from '../notify/index.js';
 import { aroundProgressLine, attachObservability, describeActors, type Observability } from '../observability/index.js';
 import { createLogger } from '../observability/logger.js';
 import { Signals } from '../runtime/signals.js';
@@ -117,6 +118,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   });
   if (observability.statusUrl) log.info({ status: observability.statusUrl }, `dashboard: open ${observability.statusUrl}/ (API ${observability.statusUrl}/api/jobs; also /health, /state, /metrics)`);
   if (observability.inspectUrl) log.info({ inspector: observability.inspectUrl }, `inspector: open ${observability.inspectUrl}`);
+  const notifications = startNotifications(config.notifyUrls, config.job.name, signals, history, log);
   try {
     return await runFromConfig(config, log, {
       signals,
@@ -129,6 +131,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     log.error({ err }, (err as Error).message);
     return EXIT_FAILURE;
   } finally {
+    await notifications?.close();
     await observability.close();
   }
 }

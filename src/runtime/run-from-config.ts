@@ -57,6 +57,7 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
       await election.close();
       return 0;
     }
+    signals.emit('leadership', { leader: true, ha: election.description });
   }
   let local: LocalMaster | undefined;
   let source: LeaderSource;
@@ -88,6 +89,7 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
         stopMode: 'handover' as const,
         onStarted: (send) => election.onLeadershipLost((lost) => {
           log.error({ reason: lost.reason }, `lost leadership (${lost.message}); handing over`);
+          signals.emit('leadership', { leader: false, ha: election.description, message: lost.message });
           send({ type: 'framework.handover' });
         }),
       } : {}),

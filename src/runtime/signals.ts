@@ -30,6 +30,8 @@ export interface SignalMap {
   unknownTask: [{ taskId: string; state: string }];
   frameworkRemoved: [{ frameworkId: string; message: string }];
   fatal: [{ message: string }];
+  /** --ha: this instance was elected leader (true) or lost leadership (false); `ha` is the election's redacted URL. */
+  leadership: [{ leader: boolean; ha: string; message?: string }];
   /** Every event from the master (type as on the wire, e.g. HEARTBEAT) and when it arrived. */
   event: [{ type: string; at: number }];
 }

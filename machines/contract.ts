@@ -175,6 +175,22 @@ export interface StateDelta {
   readonly remove: readonly string[];
 }
 
+/**
+ * `inspectTask`: one step of one task (tasks are data stepped by the job, not
+ * actors, so the Stately inspector learns of them from here). Made only for
+ * the first tasks of each round (machines/task/task.steps.ts
+ * INSPECTED_TASKS_PER_ROUND), so a round of 100,000 tasks does not flood the
+ * browser.
+ */
+export interface TaskInspection {
+  taskId: string;
+  round: number;
+  index: number;
+  /** The event of the step; `xstate.init` when the task is created. */
+  event: { type: string };
+  snapshot: { value: unknown; status: string; context: unknown; output?: unknown };
+}
+
 /** Notifications for logs, metrics, the status endpoint and tests (see src/runtime/signals.ts). */
 export type Notification =
   | { type: 'subscribed'; frameworkId: string; master: string; resubscribe: boolean }
@@ -186,6 +202,8 @@ export type Notification =
   | { type: 'taskLaunched'; taskId: string; round: number; agentId: string }
   | { type: 'taskState'; taskId: string; round: number; state: string; reason?: string; source?: string; message?: string }
   | { type: 'taskEnded'; taskId: string; round: number; state: string; reason?: string; ok: boolean; message?: string }
+  /** Its ACCEPT never reached the master: not a failure; another task is launched in its place. */
+  | { type: 'taskUnlaunched'; taskId: string; round: number; reason: string }
   | { type: 'acknowledged'; taskId: string; state: string }
   | { type: 'roundStarted'; round: number; tasks: number }
   | { type: 'roundFinished'; round: number; finished: number; failed: number }
@@ -238,7 +256,10 @@ export interface Timing {
   killWaitMs: number;
   /** The job ended while disconnected: how long to try to resubscribe to send TEARDOWN. */
   teardownWaitMs: number;
-  /** A launched task with no update for this long is reconciled (the launch may have been lost). */
+  /**
+   * The job's sweep period: a launched task not heard of for two sweeps (so
+   * for between one and two periods) is reconciled (the launch may have been lost).
+   */
   launchTimeoutMs: number;
 }
 
@@ -270,6 +291,8 @@ export interface Effects<SubscriptionLogic> {
   sendCall(params: SendCallParams): void;
   persist(params: PersistParams): void;
   notify(notification: Notification): void;
+  /** For the Stately inspector (`--inspect`); optional. */
+  inspectTask?(step: TaskInspection): void;
 }
 
 /** What the framework actor outputs when it reaches a final state. */

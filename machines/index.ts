@@ -1,14 +1,14 @@
 /**
  * The public surface of machines/: the framework machine with every effect
  * supplied (`buildFrameworkMachine`), the raw machines (visualization, tests)
- * and the pure policies.
+ * the pure task steps and the pure policies.
  *
  *   const actor = createActor(buildFrameworkMachine(effects), { input }).start();
  *   actor.send(runtimeEvent);            // RuntimeEvent
  *   const output = await toPromise(actor); // FrameworkOutput
  */
 import type { CallbackActorLogic, EventObject } from 'xstate';
-import type { Effects, SubscriptionInput } from './contract.js';
+import type { Effects, SubscriptionInput, TaskInspection } from './contract.js';
 import { frameworkMachine } from './framework/framework.machine.js';
 import { jobMachine } from './job/job.machine.js';
 import { taskMachine } from './task/task.machine.js';
@@ -16,15 +16,15 @@ import { taskMachine } from './task/task.machine.js';
 /** What src/runtime supplies as `effects.subscription`: `fromCallback<EventObject, SubscriptionInput>(...)`. */
 export type SubscriptionLogic = CallbackActorLogic<EventObject, SubscriptionInput>;
 
-/** The framework machine with the effects plugged into it and into its job and task machines. */
+/** The framework machine with the effects plugged into it and into its job (which carries out its tasks' steps). */
 export function buildFrameworkMachine(effects: Effects<SubscriptionLogic>) {
   const effectActions = {
     sendCall: (_: unknown, params: Parameters<typeof effects.sendCall>[0]) => effects.sendCall(params),
     persist: (_: unknown, params: Parameters<typeof effects.persist>[0]) => effects.persist(params),
     notify: (_: unknown, params: Parameters<typeof effects.notify>[0]) => effects.notify(params),
+    inspectTask: (_: unknown, params: TaskInspection) => effects.inspectTask?.(params),
   };
-  const task = taskMachine.provide({ actions: { sendCall: effectActions.sendCall, notify: effectActions.notify } });
-  const job = jobMachine.provide({ actors: { task }, actions: effectActions });
+  const job = jobMachine.provide({ actions: effectActions });
   return frameworkMachine.provide({
     actors: { subscription: effects.subscription, job },
     actions: { sendCall: effectActions.sendCall, notify: effectActions.notify },
@@ -37,7 +37,8 @@ export { frameworkMachine, jobMachine, taskMachine };
 export { subscriptionPlaceholder } from './framework/framework.machine.js';
 export type { FrameworkContext, FrameworkEvent } from './framework/framework.context.js';
 export type { JobContext, JobEvent, JobInput, JobOutput } from './job/job.context.js';
-export type { TaskContext, TaskEvent, TaskInput, TaskEnded } from './task/task.machine.js';
+export type { TaskContext, TaskEvent, TaskInput, TaskOutcome } from './task/task.machine.js';
+export { INSPECTED_TASKS_PER_ROUND, startTask, stepTask, type TaskSnapshot, type TaskStep } from './task/task.steps.js';
 export { toPersistedState, initialJobContext } from './job/job.context.js';
 
 export * from './policy/backoff.js';

@@ -220,6 +220,8 @@ export const frameworkMachine = base.extend({
   },
   on: {
     'job.offersWanted': { actions: 'recordOffersWanted' },
+    // An ACCEPT that never reached the master: the job takes its tasks back.
+    'call.unsent': { actions: 'forwardToJob' },
     'xstate.error.actor.job': {
       target: '.fatal',
       actions: [{ type: 'recordFatal', params: ({ event }) => ({ message: `job machine failed: ${String((event as { error?: unknown }).error)}` }) }, 'notifyFatal'],

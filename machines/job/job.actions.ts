@@ -1,32 +1,97 @@
 /**
  * The job machine's named actions, built on its setup (job.setup.ts): offers,
- * updates and acknowledgements, task accounting, rounds and reconciliation.
- * Calls, persisted states and notifications go out through the effect actions
- * `sendCall`, `persist` and `notify`, in the order they are enqueued.
+ * updates and acknowledgements, task stepping and accounting, rounds, the
+ * sweep and reconciliation. Calls, persisted states (with their deltas) and
+ * notifications go out through the effect actions `sendCall`, `persist` and
+ * `notify`, in the order they are enqueued.
+ *
+ * Tasks are data: each is its task machine snapshot in `context.active`,
+ * stepped with the pure functions of machines/task/task.steps.ts; what a step
+ * asks for (KILL, notifications, silence) is carried out here, and a task
+ * that reaches an end state is counted and dropped in the same step.
  */
 import { assign, enqueueActions } from 'xstate';
-import type { Notification } from '../contract.js';
+import type { Notification, PersistParams, SendCallParams, TaskInspection } from '../contract.js';
 import type { TaskStatus } from '../../src/mesos/types.js';
-import type { TaskInput } from '../task/task.machine.js';
 import { acceptCall, acknowledgeCall, declineCall, killCall, launchOperation, reconcileCall, reviveCall, suppressCall } from '../policy/calls.js';
 import { planOffers, plannedTaskCount } from '../policy/offer-plan.js';
 import { buildTaskInfo } from '../policy/task-info.js';
-import { isSuccessState, isTerminalState } from '../policy/task-status.js';
+import { isTerminalState } from '../policy/task-status.js';
 import { truncatedExponentialMs } from '../policy/backoff.js';
-import { activeCount, noActiveTasks, persistParams, taskActorId, type ActiveTask, type JobContext } from './job.context.js';
+import type { TaskEvent } from '../task/task.machine.js';
+import { INSPECTED_TASKS_PER_ROUND, isAwaitingFirstWord, startTask, stepTask, type TaskSnapshot, type TaskStep } from '../task/task.steps.js';
+import { activeCount, noActiveTasks, persistParams, persistedTaskOf, type ActiveTasks, type JobContext } from './job.context.js';
 import { jobSetup as base } from './job.setup.js';
 
+/** What a step of the job hands to its effect actions, in order. */
+type Effect =
+  | { type: 'sendCall'; params: SendCallParams }
+  | { type: 'notify'; params: Notification }
+  | { type: 'persist'; params: PersistParams }
+  | { type: 'inspectTask'; params: TaskInspection };
+
+/** A task step for the inspector, for the first tasks of each round only. */
+function inspection(snapshot: TaskSnapshot, event: TaskEvent | { type: 'xstate.init' }): Effect[] {
+  const task = snapshot.context;
+  if (task.index > INSPECTED_TASKS_PER_ROUND) return [];
+  const seen: TaskInspection['snapshot'] = { value: snapshot.value, status: snapshot.status, context: task };
+  if (snapshot.output !== undefined) seen.output = snapshot.output;
+  return [{ type: 'inspectTask', params: { taskId: task.taskId, round: task.round, index: task.index, event, snapshot: seen } }];
+}
+
+/** The effects a task step asks for: its calls, notifications, and the inspector's view of it. */
+function effectsOf(step: TaskStep, event: TaskEvent | { type: 'xstate.init' }): Effect[] {
+  const effects: Effect[] = [];
+  for (const params of step.calls) effects.push({ type: 'sendCall', params });
+  for (const params of step.notes) effects.push({ type: 'notify', params });
+  effects.push(...inspection(step.snapshot, event));
+  return effects;
+}
+
 /**
- * One task actor per input (its id from taskActorId), all spawned by one assign:
- * xstate copies the machine's `children` once per spawning action, so
- * spawning a batch this way costs one copy where a `spawnChild` per task
- * would cost one per task (quadratic in the tasks tracked).
+ * Tasks that reached their end in a step: counted (finished or failed; one
+ * that never reached the master counts neither way and is taken back from
+ * the round's launches, so the planner launches another in its place),
+ * dropped from the tasks in flight and from the reconciliation in progress.
+ * Returns the context changes and the notifications.
  */
-function spawnTasks(inputs: TaskInput[]) {
-  return ({ spawn }: { spawn: (src: 'task', options: { id: string; input: TaskInput }) => unknown }) => {
-    for (const input of inputs) spawn('task', { id: taskActorId(input.index), input });
-    return {};
+function endTasks(context: JobContext, active: ActiveTasks, ended: readonly TaskStep[], unsentReason = ''): { next: JobContext; notes: Notification[]; removed: string[] } {
+  let { finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining } = context;
+  const notes: Notification[] = [];
+  const removed: string[] = [];
+  for (const step of ended) {
+    const outcome = step.outcome;
+    if (outcome === undefined) continue;
+    const task = step.snapshot.context;
+    removed.push(task.taskId);
+    if (reconcileRemaining[task.taskId] === true) {
+      const { [task.taskId]: _heard, ...rest } = reconcileRemaining;
+      reconcileRemaining = rest;
+    }
+    if (!outcome.reached) {
+      launchedInRound -= 1;
+      notes.push({ type: 'taskUnlaunched', taskId: task.taskId, round: task.round, reason: unsentReason });
+      continue;
+    }
+    if (outcome.ok) finishedInRound += 1;
+    else { failedInRound += 1; allFinished = false; }
+    const note: Notification = { type: 'taskEnded', taskId: task.taskId, round: task.round, state: outcome.state, ok: outcome.ok };
+    if (outcome.reason !== undefined) note.reason = outcome.reason;
+    if (outcome.message !== undefined) note.message = outcome.message;
+    notes.push(note);
+  }
+  const next: JobContext = {
+    ...context,
+    active: removed.length === 0 ? active : active.deleteAll(removed),
+    finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining,
   };
+  return { next, notes, removed };
+}
+
+/** The context fields that endTasks may change, for `enqueue.assign`. */
+function endedFields(next: JobContext): Partial<JobContext> {
+  const { active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining } = next;
+  return { active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining };
 }
 
 // ---------------------------------------------------------------------------
@@ -52,14 +117,27 @@ const forgetFramework = base.createAction(enqueueActions(({ context, enqueue }) 
 
 /** Mesos killed every task of a removed framework: they end as TASK_LOST. */
 const loseAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
-  for (const task of context.active.values()) {
+  const effects: Effect[] = [];
+  const ended: TaskStep[] = [];
+  for (const snapshot of context.active.values()) {
+    const { taskId, agentId } = snapshot.context;
     const status: TaskStatus = {
-      task_id: { value: task.taskId }, state: 'TASK_LOST', source: 'SOURCE_MASTER', reason: 'REASON_FRAMEWORK_REMOVED',
+      task_id: { value: taskId }, state: 'TASK_LOST', source: 'SOURCE_MASTER', reason: 'REASON_FRAMEWORK_REMOVED',
       message: 'framework removed by the master; Mesos killed its tasks',
     };
-    if (task.agentId !== undefined) status.agent_id = { value: task.agentId };
-    enqueue.sendTo(taskActorId(task.index), { type: 'task.status', status });
+    if (agentId !== undefined) status.agent_id = { value: agentId };
+    const event: TaskEvent = { type: 'task.status', status };
+    const step = stepTask(snapshot, event);
+    effects.push(...effectsOf(step, event));
+    ended.push(step);
   }
+  if (ended.length === 0) return;
+  const { next, notes, removed } = endTasks(context, context.active, ended);
+  enqueue.assign(endedFields(next));
+  for (const effect of effects) enqueue(effect);
+  for (const params of notes) enqueue({ type: 'notify', params });
+  const { frameworkId: _gone, ...rest } = next;
+  enqueue({ type: 'persist', params: persistParams(rest, { remove: removed }) });
 }));
 
 // ---------------------------------------------------------------------------
@@ -106,8 +184,9 @@ const declineOffers = base.createAction(enqueueActions(({ context, event, enqueu
 /**
  * Level-based launch: wanted = maxTasks − launched this round (and never more
  * than maxTasks alive). Every offer not used is declined, first; then
- * write-ahead: the new tasks are persisted as PENDING_LAUNCH before any
- * ACCEPT goes out.
+ * write-ahead: the new tasks are persisted as PENDING_LAUNCH (the delta's
+ * upserts) before any ACCEPT goes out. Each new task takes the next index of
+ * the round, so a task id is never used twice.
  */
 const launchOnOffers = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'mesos.offers') return;
@@ -119,8 +198,8 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
   const stillWanted = wanted - placed > 0;
 
   const launches: { offerId: string; agentId: string; tasks: ReturnType<typeof buildTaskInfo>[] }[] = [];
-  const spawned: TaskInput[] = [];
-  let index = context.launchedInRound;
+  const started: TaskSnapshot[] = [];
+  let index = context.lastIndex;
   const active = placed === 0 ? context.active : context.active.withMutations((next) => {
     for (const use of plan.accept) {
       const agentId = use.offer.agent_id.value;
@@ -129,8 +208,9 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
         index += 1;
         const info = buildTaskInfo(config, context.round, index, agentId, resources);
         const taskId = info.task_id.value;
-        next.set(taskId, { taskId, agentId, round: context.round, index, state: 'PENDING_LAUNCH' });
-        spawned.push({ taskId, round: context.round, index, agentId, state: 'LAUNCHED', launchTimeoutMs: timing.launchTimeoutMs });
+        const { snapshot } = startTask({ taskId, round: context.round, index, agentId, state: 'LAUNCHED', sweep: context.sweeps });
+        next.set(taskId, snapshot);
+        started.push(snapshot);
         tasks.push(info);
       }
       launches.push({ offerId: use.offer.id.value, agentId, tasks });
@@ -144,46 +224,70 @@ const launchOnOffers = base.createAction(enqueueActions(({ context, event, enque
     enqueue({ type: 'sendCall', params: { call: declineCall(plan.decline.map((o) => o.id.value), refuse) } });
   }
   if (placed > 0) {
-    const next: JobContext = { ...context, active, launchedInRound: context.launchedInRound + placed };
-    enqueue.assign({ active, launchedInRound: next.launchedInRound });
-    enqueue({ type: 'persist', params: persistParams(next) });
+    const next: JobContext = { ...context, active, launchedInRound: context.launchedInRound + placed, lastIndex: index };
+    enqueue.assign({ active, launchedInRound: next.launchedInRound, lastIndex: index });
+    enqueue({ type: 'persist', params: persistParams(next, { upsert: started.map(persistedTaskOf) }) });
   }
   for (const launch of launches) {
     enqueue({ type: 'sendCall', params: { call: acceptCall([launch.offerId], [launchOperation(launch.tasks)], refuse) } });
   }
-  if (spawned.length > 0) enqueue.assign(spawnTasks(spawned));
   for (const launch of launches) {
     for (const info of launch.tasks) {
       enqueue({ type: 'notify', params: { type: 'taskLaunched', taskId: info.task_id.value, round: context.round, agentId: launch.agentId } });
     }
   }
+  for (const snapshot of started) for (const effect of inspection(snapshot, { type: 'xstate.init' })) enqueue(effect);
+}));
+
+/**
+ * An ACCEPT never reached the master (RuntimeEvent `call.unsent`): its tasks
+ * that were not heard of since (all of them, as the master never saw the
+ * call) end as `unlaunched`. They leave the tasks in flight and the round's
+ * launches without counting as failed, the delta records their removal, and
+ * the round goes back to launching (the planner launches as many again, under
+ * new task ids). A task the master did see is not touched here.
+ */
+const forgetUnsentLaunch = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'call.unsent' || event.call.type !== 'ACCEPT') return;
+  const effects: Effect[] = [];
+  const ended: TaskStep[] = [];
+  for (const operation of event.call.accept?.operations ?? []) {
+    for (const info of operation.launch?.task_infos ?? []) {
+      const snapshot = context.active.get(info.task_id.value);
+      if (snapshot === undefined) continue;
+      const unsent: TaskEvent = { type: 'task.unsent' };
+      const step = stepTask(snapshot, unsent);
+      if (step.outcome === undefined) continue;
+      effects.push(...effectsOf(step, unsent));
+      ended.push(step);
+    }
+  }
+  if (ended.length === 0) return;
+  const { next, notes, removed } = endTasks(context, context.active, ended, event.reason);
+  enqueue.assign(endedFields(next));
+  for (const effect of effects) enqueue(effect);
+  for (const params of notes) enqueue({ type: 'notify', params });
+  enqueue({ type: 'persist', params: persistParams(next, { remove: removed }) });
 }));
 
 // ---------------------------------------------------------------------------
 // Tasks
 
-/** Restored tasks get their actors back (in the state last known). */
-const spawnRestoredTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
-  const inputs: TaskInput[] = [];
-  for (const task of context.active.values()) {
-    const input: TaskInput = {
-      taskId: task.taskId, round: task.round, index: task.index, state: task.state, launchTimeoutMs: context.timing.launchTimeoutMs,
-    };
-    if (task.agentId !== undefined) input.agentId = task.agentId;
-    inputs.push(input);
-  }
-  if (inputs.length > 0) enqueue.assign(spawnTasks(inputs));
+/** Restored tasks are data already (initialJobContext); the inspector learns of them here. */
+const inspectRestoredTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
+  for (const snapshot of context.active.values()) for (const effect of inspection(snapshot, { type: 'xstate.init' })) enqueue(effect);
 }));
 
 /**
- * Records an update of a known task and forwards it to the task's actor. A
- * terminal update is persisted before it is acknowledged: once ACKed, Mesos
- * forgets it, and a restarted scheduler must still know how the task ended.
- * A non-terminal one is recorded in memory only (it goes out with the next
- * write): after a restart, reconciliation of the written-ahead task tells its
- * current state anyway. An update for a task we do not track is reported, and
- * if that task is alive it is killed: an orphan would break the maxTasks
- * promise.
+ * An update: steps the task it is about, ACKs it when it carries a uuid
+ * (agent id, task id, uuid echoed; never one without). A terminal update is
+ * persisted before it is acknowledged: once ACKed, Mesos forgets it, and a
+ * restarted scheduler must still know how the task ended (the delta removes
+ * the task and carries the round's counters). A non-terminal one is kept in
+ * memory only and its ACK depends on no write: after a restart, reconciliation
+ * of the written-ahead task tells its current state anyway. An update for a
+ * task we do not track is reported, and if that task is alive it is killed:
+ * an orphan would break the maxTasks promise.
  */
 const recordUpdate = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'mesos.update') return;
@@ -195,76 +299,53 @@ const recordUpdate = base.createAction(enqueueActions(({ context, event, enqueue
     if (!isTerminalState(status.state) && context.connected) {
       enqueue({ type: 'sendCall', params: { call: killCall(taskId, status.agent_id?.value) } });
     }
-    return;
+  } else {
+    let reconcileRemaining = context.reconcileRemaining;
+    if (reconcileRemaining[taskId] === true) {
+      const { [taskId]: _heard, ...rest } = reconcileRemaining;
+      reconcileRemaining = rest;
+    }
+    const taskEvent: TaskEvent = { type: 'task.status', status };
+    const step = stepTask(known, taskEvent);
+    for (const effect of effectsOf(step, taskEvent)) enqueue(effect);
+    if (step.outcome === undefined) {
+      enqueue.assign({ active: context.active.set(taskId, step.snapshot), reconcileRemaining });
+    } else {
+      const { next, notes, removed } = endTasks({ ...context, reconcileRemaining }, context.active, [step]);
+      enqueue.assign(endedFields(next));
+      for (const params of notes) enqueue({ type: 'notify', params });
+      enqueue({ type: 'persist', params: persistParams(next, { remove: removed }) });
+    }
   }
-  const agentId = status.agent_id?.value ?? known.agentId;
-  const changed = known.state !== status.state || known.agentId !== agentId;
-  if (context.reconcileRemaining[taskId] === true) {
-    const { [taskId]: _heard, ...remaining } = context.reconcileRemaining;
-    enqueue.assign({ reconcileRemaining: remaining });
-  }
-  if (changed) {
-    const updated: ActiveTask = { ...known, state: status.state };
-    if (agentId !== undefined) updated.agentId = agentId;
-    const active = context.active.set(taskId, updated);
-    enqueue.assign({ active });
-    if (isTerminalState(status.state)) enqueue({ type: 'persist', params: persistParams({ ...context, active }) });
-  }
-  enqueue.sendTo(taskActorId(known.index), { type: 'task.status', status });
-}));
-
-/**
- * ACK every update that carries a uuid (agent id, task id, uuid echoed), never
- * one without. The ACK of a terminal update waits for the write recording it
- * (recordUpdate persists it first); any other depends on no write.
- */
-const acknowledgeUpdate = base.createAction(enqueueActions(({ context, event, enqueue }) => {
-  if (event.type !== 'mesos.update' || event.status.uuid === undefined) return;
-  const status = event.status;
-  const agentId = status.agent_id?.value ?? context.active.get(status.task_id.value)?.agentId;
+  if (status.uuid === undefined) return;
+  const agentId = status.agent_id?.value ?? known?.context.agentId;
   if (agentId === undefined) return;
-  const call = acknowledgeCall(agentId, status.task_id.value, status.uuid as string);
+  const call = acknowledgeCall(agentId, taskId, status.uuid);
   enqueue({ type: 'sendCall', params: isTerminalState(status.state) ? { call } : { call, independent: true } });
-  enqueue({ type: 'notify', params: { type: 'acknowledged', taskId: status.task_id.value, state: status.state } });
+  enqueue({ type: 'notify', params: { type: 'acknowledged', taskId, state: status.state } });
 }));
 
-/** A task actor ended: count it, forget it, stop its actor. */
-const countEndedTask = base.createAction(enqueueActions(({ context, event, enqueue }) => {
-  if (event.type !== 'task.ended') return;
-  const known = context.active.get(event.taskId);
-  if (known === undefined) return;
-  const active = context.active.delete(event.taskId);
-  let reconcileRemaining = context.reconcileRemaining;
-  if (reconcileRemaining[event.taskId] === true) {
-    const { [event.taskId]: _heard, ...rest } = reconcileRemaining;
-    reconcileRemaining = rest;
-  }
-  const ok = isSuccessState(event.state);
-  const next: JobContext = {
-    ...context, active, reconcileRemaining,
-    finishedInRound: context.finishedInRound + (ok ? 1 : 0),
-    failedInRound: context.failedInRound + (ok ? 0 : 1),
-    allFinished: context.allFinished && ok,
-  };
-  enqueue.assign({ active, reconcileRemaining, finishedInRound: next.finishedInRound, failedInRound: next.failedInRound, allFinished: next.allFinished });
-  const note: Notification = { type: 'taskEnded', taskId: event.taskId, round: known.round, state: event.state, ok };
-  if (event.reason !== undefined) note.reason = event.reason;
-  if (event.message !== undefined) note.message = event.message;
-  enqueue({ type: 'notify', params: note });
-  enqueue({ type: 'persist', params: persistParams(next) });
-  enqueue.stopChild(taskActorId(known.index));
-}));
-
-/** Graceful stop: ask every task actor to KILL its task. */
+/** Graceful stop: every task is asked to end (its step sends KILL). */
 const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
-  for (const task of context.active.values()) enqueue.sendTo(taskActorId(task.index), { type: 'task.kill' });
+  const kill: TaskEvent = { type: 'task.kill' };
+  const effects: Effect[] = [];
+  const active = context.active.withMutations((next) => {
+    for (const [taskId, snapshot] of context.active) {
+      const step = stepTask(snapshot, kill);
+      next.set(taskId, step.snapshot);
+      effects.push(...effectsOf(step, kill));
+    }
+  });
+  enqueue.assign({ active });
+  for (const effect of effects) enqueue(effect);
 }));
 
 /** Stop now: KILL every task right away (before the framework's TEARDOWN). */
 const killAllNow = base.createAction(enqueueActions(({ context, enqueue }) => {
   if (!context.connected) return;
-  for (const task of context.active.values()) {
-    enqueue({ type: 'sendCall', params: { call: killCall(task.taskId, task.agentId) } });
+  for (const snapshot of context.active.values()) {
+    const { taskId, agentId } = snapshot.context;
+    enqueue({ type: 'sendCall', params: { call: killCall(taskId, agentId) } });
   }
 }));
 
@@ -272,13 +353,33 @@ const persistState = base.createAction(enqueueActions(({ context, enqueue }) => 
   enqueue({ type: 'persist', params: persistParams(context) });
 }));
 
+/**
+ * The sweep (level-based, once per `sweepPeriod`): counts one more sweep and
+ * asks each task not heard of since its launch whether it has been silent
+ * for a whole sweep; those that have are raised as `job.silent` for the
+ * reconciliation region. The sweep is the job's only clock for tasks: no task
+ * has a timer of its own.
+ */
+const sweepTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
+  const sweeps = context.sweeps + 1;
+  enqueue.assign({ sweeps });
+  const sweep: TaskEvent = { type: 'task.sweep', sweep: sweeps };
+  const silent: string[] = [];
+  for (const snapshot of context.active.values()) {
+    if (!isAwaitingFirstWord(snapshot)) continue;
+    // The step changes nothing in the task (it only reports), so the snapshot stays.
+    if (stepTask(snapshot, sweep).silent) silent.push(snapshot.context.taskId);
+  }
+  if (silent.length > 0) enqueue.raise({ type: 'job.silent', taskIds: silent });
+}));
+
 // ---------------------------------------------------------------------------
 // Rounds
 
 const startNextRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   const round = context.round + 1;
-  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: noActiveTasks };
-  enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0 });
+  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks };
+  enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0 });
   enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: context.config.maxTasks } });
   enqueue({ type: 'persist', params: persistParams(next) });
 }));
@@ -303,16 +404,19 @@ const announceCooldown = base.createAction(enqueueActions(({ context, enqueue })
 function reconcileTargets(context: JobContext, ids: Iterable<string>): { taskId: string; agentId?: string }[] {
   const out: { taskId: string; agentId?: string }[] = [];
   for (const id of ids) {
-    const task = context.active.get(id);
+    const task = context.active.get(id)?.context;
     if (task === undefined) continue;
-    out.push(task.agentId === undefined ? { taskId: id } : { taskId: id, agentId: task.agentId });
+    const agentId = task.agentId;
+    out.push(agentId === undefined ? { taskId: id } : { taskId: id, agentId });
   }
   return out;
 }
 
-const beginReconciliation = base.createAction(enqueueActions(({ context, enqueue }) => {
+/** Every task in flight after a (re)subscription; only the silent ones when the sweep found some. */
+const beginReconciliation = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   const remaining: Record<string, true> = {};
-  for (const id of context.active.keys()) remaining[id] = true;
+  const ids = event.type === 'job.silent' ? event.taskIds : context.active.keys();
+  for (const id of ids) remaining[id] = true;
   enqueue.assign({ reconcileRemaining: remaining, reconcileAttempt: 0, reconcileDelayMs: context.timing.reconcileInitialMs });
   const tasks = reconcileTargets(context, Object.keys(remaining));
   if (tasks.length === 0 || !context.connected) return;
@@ -332,17 +436,19 @@ const retryReconciliation = base.createAction(enqueueActions(({ context, enqueue
   enqueue({ type: 'notify', params: { type: 'reconcile', tasks: tasks.length, attempt, implicit: false } });
 }));
 
-/** A silent task joins the reconciliation in progress. */
-const reconcileSilentTask = base.createAction(enqueueActions(({ context, event, enqueue }) => {
-  if (event.type !== 'task.silent' || !context.active.has(event.taskId)) return;
-  enqueue.assign({ reconcileRemaining: { ...context.reconcileRemaining, [event.taskId]: true } });
+/** Silent tasks join the reconciliation in progress. */
+const reconcileSilentTasks = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'job.silent') return;
+  const remaining = { ...context.reconcileRemaining };
+  for (const id of event.taskIds) if (context.active.has(id)) remaining[id] = true;
+  enqueue.assign({ reconcileRemaining: remaining });
 }));
 
 /** An agent was removed: ask the master about our tasks there now rather than wait for their updates. */
 const reconcileAgentTasks = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'mesos.failure' || event.agentId === undefined || event.executorId !== undefined || !context.connected) return;
   const tasks: { taskId: string; agentId: string }[] = [];
-  for (const t of context.active.values()) if (t.agentId === event.agentId) tasks.push({ taskId: t.taskId, agentId: event.agentId });
+  for (const t of context.active.values()) if (t.context.agentId === event.agentId) tasks.push({ taskId: t.context.taskId, agentId: event.agentId });
   if (tasks.length === 0) return;
   enqueue({ type: 'sendCall', params: { call: reconcileCall(tasks) } });
   enqueue({ type: 'notify', params: { type: 'reconcile', tasks: tasks.length, attempt: 0, implicit: false } });
@@ -354,11 +460,10 @@ const reconcileImplicitly = base.createAction(enqueueActions(({ context, enqueue
   enqueue({ type: 'notify', params: { type: 'reconcile', tasks: 0, attempt: 0, implicit: true } });
 }));
 
-
 export const jobActions = {
   recordSubscription, recordDisconnection, forgetFramework, loseAllTasks,
-  reviveOffers, ensureSuppressed, declineOffers, launchOnOffers,
-  spawnRestoredTasks, recordUpdate, acknowledgeUpdate, countEndedTask, killAllTasks, killAllNow, persistState,
+  reviveOffers, ensureSuppressed, declineOffers, launchOnOffers, forgetUnsentLaunch,
+  inspectRestoredTasks, recordUpdate, killAllTasks, killAllNow, persistState, sweepTasks,
   startNextRound, resumeRestored, finishRound, announceCooldown,
-  beginReconciliation, retryReconciliation, reconcileImplicitly, reconcileSilentTask, reconcileAgentTasks,
+  beginReconciliation, retryReconciliation, reconcileImplicitly, reconcileSilentTasks, reconcileAgentTasks,
 };

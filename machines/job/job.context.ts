@@ -1,12 +1,12 @@
 /**
  * Context, input, events and output of the job machine, and the pure helpers
- * that derive the persisted state from the context and the context from a
- * restored state.
+ * that derive the persisted state (and its deltas) from the context and the
+ * context from a restored state.
  */
 import { Map as ImmutableMap } from 'immutable';
-import type { JobConfig, PersistedState, PersistedTask, PersistParams, SubscriptionEvent, Timing } from '../contract.js';
+import type { Call, JobConfig, PersistedState, PersistedTask, PersistParams, StateDelta, SubscriptionEvent, Timing } from '../contract.js';
 import { isSuccessState, isTerminalState } from '../policy/task-status.js';
-import type { TaskEnded, TaskSilent } from '../task/task.machine.js';
+import { startTask, type TaskSnapshot } from '../task/task.steps.js';
 
 export interface JobInput {
   config: JobConfig;
@@ -18,32 +18,15 @@ export interface JobInput {
   now?: number;
 }
 
-/** A task of the current round that has not ended yet. */
-export type ActiveTask = PersistedTask;
-
 /**
- * The tasks in flight by task id: a persistent (immutable) map, so recording
- * one task's update or end makes a new map in O(log n) that shares the rest
- * with the old one. A plain object would have to be copied whole on every
- * update (the context is never mutated), which is O(tasks in flight) per
- * status update.
+ * The tasks in flight by task id, each as its task machine snapshot (the one
+ * owner of a task's state; see machines/task/task.steps.ts): a persistent
+ * (immutable) map, so recording one task's update or end makes a new map in
+ * O(log n) that shares the rest with the old one.
  */
-export type ActiveTasks = ImmutableMap<string, ActiveTask>;
+export type ActiveTasks = ImmutableMap<string, TaskSnapshot>;
 
 export const noActiveTasks: ActiveTasks = ImmutableMap();
-
-/**
- * The id of a task's actor: its place in the round (`1` … `N`), not its task
- * id (which is in the actor's context). xstate keeps a machine's children in a
- * plain object keyed by actor id and copies it on every spawn and stop. V8
- * stores array-index keys as elements, which it copies far faster than named
- * properties (about 20 times at 1,000 tasks in flight), and keys that repeat
- * round after round leave nothing behind, where a new named key per task would
- * leave a hidden class for every task ever run.
- */
-export function taskActorId(index: number): string {
-  return String(index);
-}
 
 export interface JobContext {
   config: JobConfig;
@@ -56,11 +39,16 @@ export interface JobContext {
   completedRounds: number;
   /** Every task that ended so far ended TASK_FINISHED. */
   allFinished: boolean;
+  /** Tasks of the round launched or being launched (those that never reached the master are taken back). */
   launchedInRound: number;
   finishedInRound: number;
   failedInRound: number;
+  /** The last task index used in this round: every launch takes a new one, so a task id is never reused. */
+  lastIndex: number;
   /** Non-terminal tasks of the current round, by task id (at most maxTasks). */
   active: ActiveTasks;
+  /** Sweeps so far: the job's clock for silence (see the `sweep` region). */
+  sweeps: number;
   /** 'cooldown' between rounds (for the persisted state). */
   phase: 'round' | 'cooldown';
   /** We asked Mesos to stop sending offers (SUPPRESS) and not revived since. */
@@ -95,24 +83,60 @@ export type JobEvent =
   | { type: 'job.drain' }
   | { type: 'job.abort' }
   | { type: 'job.handover' }
-  | TaskEnded
-  | TaskSilent;
+  /** A call never reached the master (RuntimeEvent `call.unsent`, forwarded by the framework). */
+  | { type: 'call.unsent'; call: Call; reason: string }
+  /** Raised by the sweep: these tasks were not heard of since their launch. */
+  | { type: 'job.silent'; taskIds: string[] };
 
 /** Tasks in flight (O(1)). */
 export function activeCount(context: Pick<JobContext, 'active'>): number {
   return context.active.size;
 }
 
+/** A task as written to the state: LAUNCHED is PENDING_LAUNCH there (its ACCEPT may not have gone out). */
+export function persistedTaskOf(snapshot: TaskSnapshot): PersistedTask {
+  const { taskId, round, index, agentId, state } = snapshot.context;
+  const task: PersistedTask = { taskId, round, index, state: state === 'LAUNCHED' ? 'PENDING_LAUNCH' : state };
+  if (agentId !== undefined) task.agentId = agentId;
+  return task;
+}
+
+/** The state without its tasks (what every delta carries). */
+export function persistedHeaderOf(context: JobContext): StateDelta['header'] {
+  const header: StateDelta['header'] = {
+    version: 1,
+    frameworkName: context.config.name,
+    round: context.round,
+    completedRounds: context.completedRounds,
+    allFinished: context.allFinished,
+    phase: context.phase,
+    launchedInRound: context.launchedInRound,
+    finishedInRound: context.finishedInRound,
+    failedInRound: context.failedInRound,
+  };
+  if (context.frameworkId !== undefined) header.frameworkId = context.frameworkId;
+  return header;
+}
+
+export interface TaskChanges {
+  upsert?: readonly PersistedTask[];
+  remove?: readonly string[];
+}
+
 /**
- * The `persist` effect's params for `context`, built lazily: `state` is
- * derived (an O(tasks in flight) copy) the first time it is read, so a
- * runtime that writes only the newest of several pending states (group
- * commit) pays for that one only. The context is never mutated (every change
- * makes new objects), so the state read later is the state as of this call.
+ * The `persist` effect's params for `context`: the delta (the header, and the
+ * tasks added or removed since the previous persist, as `changes` says) and
+ * the whole state, built lazily: `state` is derived (an O(tasks in flight)
+ * copy) the first time it is read, so a runtime that writes deltas, or only
+ * the newest of several pending states, does not pay for it. The context is
+ * never mutated (every change makes new objects), so the state read later is
+ * the state as of this call.
  */
-export function persistParams(context: JobContext): PersistParams {
+export function persistParams(context: JobContext, changes: TaskChanges = {}): PersistParams {
   let state: PersistedState | undefined;
+  const delta: StateDelta = { header: persistedHeaderOf(context), upsert: changes.upsert ?? [], remove: changes.remove ?? [] };
   return {
+    delta,
     get state(): PersistedState {
       state ??= toPersistedState(context);
       return state;
@@ -121,20 +145,7 @@ export function persistParams(context: JobContext): PersistParams {
 }
 
 export function toPersistedState(context: JobContext): PersistedState {
-  const state: PersistedState = {
-    version: 1,
-    frameworkName: context.config.name,
-    round: context.round,
-    completedRounds: context.completedRounds,
-    allFinished: context.allFinished,
-    tasks: Array.from(context.active.values(), (t) => ({ ...t })),
-    phase: context.phase,
-    launchedInRound: context.launchedInRound,
-    finishedInRound: context.finishedInRound,
-    failedInRound: context.failedInRound,
-  };
-  if (context.frameworkId !== undefined) state.frameworkId = context.frameworkId;
-  return state;
+  return { ...persistedHeaderOf(context), tasks: Array.from(context.active.values(), persistedTaskOf) };
 }
 
 /**
@@ -147,7 +158,7 @@ export function initialJobContext(input: JobInput): JobContext {
   const { config, timing, role, restored } = input;
   const context: JobContext = {
     config, timing, role, connected: false, round: 0, completedRounds: 0, allFinished: true,
-    launchedInRound: 0, finishedInRound: 0, failedInRound: 0, active: noActiveTasks, phase: 'round',
+    launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks, sweeps: 0, phase: 'round',
     suppressed: false, cooldownMs: Math.max(0, config.waitSeconds * 1000),
     reconcileRemaining: {}, reconcileAttempt: 0, reconcileDelayMs: timing.reconcileInitialMs,
   };
@@ -171,15 +182,18 @@ export function initialJobContext(input: JobInput): JobContext {
   context.launchedInRound = restored.launchedInRound ?? restored.tasks.length;
   context.finishedInRound = restored.finishedInRound ?? 0;
   context.failedInRound = restored.failedInRound ?? 0;
+  context.lastIndex = context.launchedInRound;
   context.active = noActiveTasks.withMutations((active) => {
     for (const task of restored.tasks) {
+      context.lastIndex = Math.max(context.lastIndex, task.index);
       if (isTerminalState(task.state)) {
         // Persisted between its terminal update and its accounting: count it now.
         if (isSuccessState(task.state)) context.finishedInRound++;
         else { context.failedInRound++; context.allFinished = false; }
         continue;
       }
-      active.set(task.taskId, { ...task });
+      const input = { taskId: task.taskId, round: task.round, index: task.index, state: task.state, sweep: 0 };
+      active.set(task.taskId, startTask(task.agentId === undefined ? input : { ...input, agentId: task.agentId }).snapshot);
     }
   });
   return context;

@@ -1,23 +1,30 @@
 /**
  * The job: rounds of `maxTasks` tasks with a cooldown between them, holding no
  * resources while idle. Invoked by the framework machine for its whole life,
- * so it survives failovers; the framework forwards offers, updates and
- * connection changes to it.
+ * so it survives failovers; the framework forwards offers, updates,
+ * connection changes and calls that never reached the master to it.
  *
- * Three parallel regions:
+ * Four parallel regions:
  * - `link`: whether a subscription is up (calls made while offline are dropped
  *   by the runtime, so the job does not make them).
  * - `phase`: waiting → round.launching (REVIVE, place tasks on offers) →
- *   round.running (SUPPRESS, await the tasks) → cooldown (SUPPRESS, wait) →
- *   next round … → done; draining on stop.
+ *   round.running (SUPPRESS, await the tasks; back to launching when tasks
+ *   that never reached the master are taken back) → cooldown (SUPPRESS, wait)
+ *   → next round … → done; draining on stop.
  * - `reconciliation`: explicit RECONCILE of the known tasks after every
- *   (re)subscription with truncated exponential retries until each task has
- *   been heard of; implicit RECONCILE periodically.
+ *   (re)subscription, or of the silent ones the sweep found, with truncated
+ *   exponential retries until each task has been heard of; implicit
+ *   RECONCILE periodically.
+ * - `sweep`: one timer for every task: each period the job asks the tasks not
+ *   heard of since their launch whether they have been silent for a whole
+ *   period (machines have no clock: the sweep count stands in for time).
  *
- * One task actor per task of the current round; when it ends it reports
- * `task.ended`, is stopped, and only the round counters remember it.
+ * Tasks are data, not actors: each task of the current round is a task
+ * machine snapshot in `context.active`, stepped by the job's actions
+ * (machines/task/task.steps.ts); when it ends it is counted and dropped, and
+ * only the round counters remember it.
  */
-import { and } from 'xstate';
+import { and, not } from 'xstate';
 import { initialJobContext, activeCount } from './job.context.js';
 import { jobActions } from './job.actions.js';
 import { jobSetup } from './job.setup.js';
@@ -29,10 +36,10 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
   states: {
     active: {
       type: 'parallel',
-      entry: 'spawnRestoredTasks',
+      entry: 'inspectRestoredTasks',
       on: {
-        'mesos.update': { actions: ['recordUpdate', 'acknowledgeUpdate'] },
-        'task.ended': { actions: 'countEndedTask' },
+        'mesos.update': { actions: 'recordUpdate' },
+        'call.unsent': { actions: 'forgetUnsentLaunch' },
         'mesos.failure': { actions: 'reconcileAgentTasks' },
         'job.abort': { target: 'aborted', actions: 'killAllNow' },
         'job.handover': { target: 'handedOver', actions: 'persistState' },
@@ -98,7 +105,11 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
                     },
                   },
                 },
-                running: { entry: 'ensureSuppressed' },
+                running: {
+                  entry: 'ensureSuppressed',
+                  // Tasks that never reached the master were taken back: launch again.
+                  always: { guard: not('allTasksLaunched'), target: 'launching' },
+                },
               },
             },
             cooldown: {
@@ -127,7 +138,7 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
             idle: {
               on: {
                 'job.subscribed': { guard: 'hasActiveTasks', target: 'explicit' },
-                'task.silent': { guard: 'isConnected', target: 'explicit' },
+                'job.silent': { guard: 'isConnected', target: 'explicit' },
               },
               after: { implicitReconcile: { target: 'idle', reenter: true, actions: 'reconcileImplicitly' } },
             },
@@ -137,7 +148,7 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
               on: {
                 'job.subscribed': { target: 'explicit', reenter: true },
                 'job.disconnected': 'idle',
-                'task.silent': { actions: 'reconcileSilentTask' },
+                'job.silent': { actions: 'reconcileSilentTasks' },
               },
               initial: 'awaitingUpdates',
               states: {
@@ -145,6 +156,14 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
                   after: { reconcileRetry: { target: 'awaitingUpdates', reenter: true, actions: 'retryReconciliation' } },
                 },
               },
+            },
+          },
+        },
+        sweep: {
+          initial: 'watching',
+          states: {
+            watching: {
+              after: { sweepPeriod: { target: 'watching', reenter: true, actions: 'sweepTasks' } },
             },
           },
         },

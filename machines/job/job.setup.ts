@@ -1,11 +1,10 @@
 /**
- * The job machine's setup: its types, the task actor, the effect actions
- * (supplied by machines/index.ts), named delays and guards. Shared by
- * job.actions.ts (which builds the composite actions on it) and job.machine.ts.
+ * The job machine's setup: its types, the effect actions (supplied by
+ * machines/index.ts), named delays and guards. Shared by job.actions.ts
+ * (which builds the composite actions on it) and job.machine.ts.
  */
 import { assign, setup } from 'xstate';
-import type { Notification, PersistParams, SendCallParams } from '../contract.js';
-import { taskMachine } from '../task/task.machine.js';
+import type { Notification, PersistParams, SendCallParams, TaskInspection } from '../contract.js';
 import { activeCount, type JobContext, type JobEvent, type JobInput, type JobOutput } from './job.context.js';
 
 export const jobSetup = setup({
@@ -15,12 +14,12 @@ export const jobSetup = setup({
     input: {} as JobInput,
     output: {} as JobOutput,
   },
-  actors: { task: taskMachine },
   actions: {
     /** Effects, supplied by machines/index.ts. */
     sendCall: (_, _params: SendCallParams) => {},
     persist: (_, _params: PersistParams) => {},
     notify: (_, _params: Notification) => {},
+    inspectTask: (_, _params: TaskInspection) => {},
     setResult: assign(({ context }, params: { reason: JobOutput['reason'] }) => ({
       result: { reason: params.reason, allFinished: context.allFinished, completedRounds: context.completedRounds, unfinished: activeCount(context) },
     })),
@@ -32,6 +31,7 @@ export const jobSetup = setup({
     killWait: ({ context }) => context.timing.killWaitMs,
     reconcileRetry: ({ context }) => context.reconcileDelayMs,
     implicitReconcile: ({ context }) => context.timing.implicitReconcileMs,
+    sweepPeriod: ({ context }) => Math.max(1, context.timing.launchTimeoutMs),
   },
   guards: {
     isConnected: ({ context }) => context.connected,

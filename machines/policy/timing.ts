@@ -26,7 +26,7 @@ export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
   killWaitMs: 30_000,
   /** When the job ends while disconnected: wait at most this long to resubscribe for TEARDOWN. */
   teardownWaitMs: 30_000,
-  /** No update one minute after ACCEPT: ask the master about the task (HA guide: launches can be lost). */
+  /** The job sweeps every minute: a task not heard of 1–2 minutes after its ACCEPT is reconciled (HA guide: launches can be lost). */
   launchTimeoutMs: 60_000,
 });
 

@@ -1,22 +1,36 @@
 /**
- * One task's life, driven by its TaskStatus updates (the job machine forwards
- * them). Duplicate updates (same state again: agents re-send until ACKed,
- * reconciliation repeats) change nothing; terminal states never change (they
- * have no transitions) and report `task.ended` to the parent (the job), which
- * stops the actor and keeps only counters. They are deliberately not
- * `type: 'final'`: see the comment at `finished` below.
+ * One task's life, driven by its TaskStatus updates. A task is data, not an
+ * actor: the job keeps each task's snapshot of this machine and steps it with
+ * xstate's pure `initialTransition()` / `transition()` (see
+ * machines/job/task-steps.ts), then carries out the actions the step returns.
+ * So this machine declares its effects as named actions with params and
+ * never sends anything itself:
  *
- *   spawned ─┬─> alive.pending (write-ahead, restored: maybe launched)
- *            ├─> alive.launched (ACCEPT sent) ─> staging ─> starting ─> running
- *            └─> (restored in a later state)      any alive state ─ task.kill ─> killing
- *   alive ── TASK_FINISHED ──> finished (terminal)    alive ── other terminal ──> failed (terminal)
+ * - `sendCall` (KILL) and `notify` (taskState): passed on to the job's effects;
+ * - `reportSilence`: no word from Mesos since the launch; the job reconciles.
+ *
+ * Duplicate updates (the same state again: agents re-send until ACKed,
+ * reconciliation repeats) change nothing. The end states are final: the job
+ * sees `status: 'done'` and the machine's output, counts the task and drops
+ * its snapshot.
+ *
+ *   spawned ─┬─> alive.pending (written ahead, restored: maybe launched)
+ *            ├─> alive.launched (ACCEPT made) ─> staging ─> starting ─> running
+ *            └─> (restored in a later state)     any alive state ─ task.kill ─> killing
+ *   alive ── TASK_FINISHED ──> finished      alive ── other terminal ──> failed
+ *   alive.launched ── task.unsent (the ACCEPT never reached the master) ──> unlaunched
+ *
+ * The machine has no clock. The job's sweep sends `task.sweep` with its sweep
+ * count to the tasks not heard of since their launch; a task launched at
+ * least one whole sweep ago reports its silence.
  */
-import { assign, enqueueActions, sendParent, setup } from 'xstate';
-import type { SendCallParams, Notification } from '../contract.js';
+import { assign, setup } from 'xstate';
+import type { Notification, SendCallParams } from '../contract.js';
 import type { TaskState, TaskStatus } from '../../src/mesos/types.js';
 import { isFailureState, isSuccessState, isTerminalState } from '../policy/task-status.js';
 import { killCall } from '../policy/calls.js';
 
+/** A task's state as the scheduler knows it: a Mesos state, or before any word from Mesos. */
 export type TaskLifecycleState = TaskState | 'PENDING_LAUNCH' | 'LAUNCHED';
 
 export interface TaskInput {
@@ -26,8 +40,8 @@ export interface TaskInput {
   agentId?: string;
   /** 'LAUNCHED' right after ACCEPT, 'PENDING_LAUNCH' or a Mesos state when restored. */
   state: TaskLifecycleState;
-  /** No update this long after the launch: tell the job (it reconciles). */
-  launchTimeoutMs: number;
+  /** The job's sweep count when the task was created. */
+  sweep: number;
 }
 
 export interface TaskContext {
@@ -38,27 +52,25 @@ export interface TaskContext {
   state: TaskLifecycleState;
   reason?: string;
   message?: string;
-  killRequested: boolean;
-  launchTimeoutMs: number;
+  /** The job's sweep count when the task was created (launched or restored). */
+  sweep: number;
 }
 
 export type TaskEvent =
   | { type: 'task.status'; status: TaskStatus }
-  | { type: 'task.kill' };
+  | { type: 'task.kill' }
+  /** The job's periodic sweep (its count): a task silent since an earlier sweep reports it. */
+  | { type: 'task.sweep'; sweep: number }
+  /** The ACCEPT that launched this task never reached the master (not sent, or refused). */
+  | { type: 'task.unsent' };
 
-/** No update since the launch: the job should ask the master about this task. */
-export interface TaskSilent {
-  type: 'task.silent';
-  taskId: string;
-}
-
-/** What the task reports to the job when it ends. */
-export interface TaskEnded {
-  type: 'task.ended';
-  taskId: string;
-  round: number;
+/** The machine's output once it is done (a final state). */
+export interface TaskOutcome {
   state: string;
+  /** TASK_FINISHED. */
   ok: boolean;
+  /** False when the task never reached the master: it ran nowhere and counts neither way. */
+  reached: boolean;
   reason?: string;
   message?: string;
 }
@@ -71,42 +83,25 @@ function hasState(state: TaskState) {
   return ({ event }: { event: TaskEvent }) => statusOf(event)?.state === state;
 }
 
-function endedReport(context: TaskContext): TaskEnded {
-  const report: TaskEnded = { type: 'task.ended', taskId: context.taskId, round: context.round, state: context.state, ok: isSuccessState(context.state) };
-  if (context.reason !== undefined) report.reason = context.reason;
-  if (context.message !== undefined) report.message = context.message;
-  return report;
+function stateNote(context: TaskContext): Notification {
+  const note: Notification = { type: 'taskState', taskId: context.taskId, round: context.round, state: context.state };
+  if (context.reason !== undefined) note.reason = context.reason;
+  if (context.message !== undefined) note.message = context.message;
+  return note;
 }
 
-const base = setup({
+export const taskMachine = setup({
   types: {
     context: {} as TaskContext,
     events: {} as TaskEvent,
     input: {} as TaskInput,
+    output: {} as TaskOutcome,
   },
   actions: {
-    /** Effects, supplied by machines/index.ts. */
+    /** Carried out by the job (task-steps.ts) through its effects. */
     sendCall: (_, _params: SendCallParams) => {},
     notify: (_, _params: Notification) => {},
-  },
-  delays: {
-    launchTimeout: ({ context }) => context.launchTimeoutMs,
-  },
-});
-
-const notifyTaskState = base.createAction(enqueueActions(({ context, enqueue }) => {
-  const note: Notification = { type: 'taskState', taskId: context.taskId, round: context.round, state: context.state };
-  if (context.reason !== undefined) note.reason = context.reason;
-  if (context.message !== undefined) note.message = context.message;
-  enqueue({ type: 'notify', params: note });
-}));
-
-const sendKill = base.createAction(enqueueActions(({ context, enqueue }) => {
-  enqueue({ type: 'sendCall', params: { call: killCall(context.taskId, context.agentId) } });
-}));
-
-export const taskMachine = base.extend({
-  actions: {
+    reportSilence: (_, _params: { taskId: string }) => {},
     recordStatus: assign(({ context, event }) => {
       const status = statusOf(event);
       if (status === undefined) return {};
@@ -117,11 +112,6 @@ export const taskMachine = base.extend({
       next.message = status.message;
       return next;
     }),
-    notifyTaskState,
-    markKillRequested: assign({ killRequested: true }),
-    sendKill,
-    reportEnded: sendParent(({ context }) => endedReport(context)),
-    reportSilence: sendParent(({ context }): TaskSilent => ({ type: 'task.silent', taskId: context.taskId })),
   },
   guards: {
     isDuplicateStatus: ({ context, event }) => statusOf(event)?.state === context.state,
@@ -131,6 +121,8 @@ export const taskMachine = base.extend({
     isStartingStatus: hasState('TASK_STARTING'),
     isRunningStatus: hasState('TASK_RUNNING'),
     isKillingStatus: hasState('TASK_KILLING'),
+    /** Created at least one whole sweep before this one. */
+    isSilentSinceASweep: ({ context, event }) => event.type === 'task.sweep' && event.sweep - context.sweep >= 2,
     wasLaunched: ({ context }) => context.state === 'LAUNCHED',
     wasStaging: ({ context }) => context.state === 'TASK_STAGING',
     wasStarting: ({ context }) => context.state === 'TASK_STARTING',
@@ -142,9 +134,7 @@ export const taskMachine = base.extend({
 }).createMachine({
   id: 'task',
   context: ({ input }) => {
-    const context: TaskContext = {
-      taskId: input.taskId, round: input.round, index: input.index, state: input.state, killRequested: false, launchTimeoutMs: input.launchTimeoutMs,
-    };
+    const context: TaskContext = { taskId: input.taskId, round: input.round, index: input.index, state: input.state, sweep: input.sweep };
     if (input.agentId !== undefined) context.agentId = input.agentId;
     return context;
   },
@@ -168,25 +158,28 @@ export const taskMachine = base.extend({
       on: {
         'task.status': [
           { guard: 'isDuplicateStatus' },
-          { guard: 'isFinishedStatus', target: 'finished', actions: ['recordStatus', 'notifyTaskState'] },
-          { guard: 'isFailedStatus', target: 'failed', actions: ['recordStatus', 'notifyTaskState'] },
-          { guard: 'isStagingStatus', target: '.staging', actions: ['recordStatus', 'notifyTaskState'] },
-          { guard: 'isStartingStatus', target: '.starting', actions: ['recordStatus', 'notifyTaskState'] },
-          { guard: 'isRunningStatus', target: '.running', actions: ['recordStatus', 'notifyTaskState'] },
-          { guard: 'isKillingStatus', target: '.killing', actions: ['recordStatus', 'notifyTaskState'] },
-          // e.g. TASK_UNREACHABLE: recorded, the task is still awaited where it is.
-          { actions: ['recordStatus', 'notifyTaskState'] },
+          { guard: 'isFinishedStatus', target: 'finished', actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
+          { guard: 'isFailedStatus', target: 'failed', actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
+          { guard: 'isStagingStatus', target: '.staging', actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
+          { guard: 'isStartingStatus', target: '.starting', actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
+          { guard: 'isRunningStatus', target: '.running', actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
+          { guard: 'isKillingStatus', target: '.killing', actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
+          // TASK_UNREACHABLE, TASK_UNKNOWN: recorded, the task is still awaited where it is.
+          { actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
         ],
-        'task.kill': { target: '.killing', actions: ['markKillRequested', 'sendKill'] },
+        'task.kill': { target: '.killing', actions: { type: 'sendCall', params: ({ context }) => ({ call: killCall(context.taskId, context.agentId) }) } },
       },
       states: {
         /** Written ahead before ACCEPT; only a restored task can still be here (maybe launched). */
         pending: {
-          after: { launchTimeout: { target: 'pending', reenter: true, actions: 'reportSilence' } },
+          on: { 'task.sweep': { guard: 'isSilentSinceASweep', actions: { type: 'reportSilence', params: ({ context }) => ({ taskId: context.taskId }) } } },
         },
-        /** ACCEPT sent; no update yet. Silence for too long: the launch may be lost, ask for reconciliation. */
+        /** ACCEPT made; no word from Mesos yet. Silent too long: the launch may be lost, ask for reconciliation. */
         launched: {
-          after: { launchTimeout: { target: 'launched', reenter: true, actions: 'reportSilence' } },
+          on: {
+            'task.sweep': { guard: 'isSilentSinceASweep', actions: { type: 'reportSilence', params: ({ context }) => ({ taskId: context.taskId }) } },
+            'task.unsent': { target: '#task.unlaunched' },
+          },
         },
         staging: {},
         starting: {},
@@ -196,26 +189,27 @@ export const taskMachine = base.extend({
           on: {
             'task.status': [
               { guard: 'isDuplicateStatus' },
-              { guard: 'isFinishedStatus', target: '#task.finished', actions: ['recordStatus', 'notifyTaskState'] },
-              { guard: 'isFailedStatus', target: '#task.failed', actions: ['recordStatus', 'notifyTaskState'] },
+              { guard: 'isFinishedStatus', target: '#task.finished', actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
+              { guard: 'isFailedStatus', target: '#task.failed', actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
               // Still alive while being killed: record, stay in killing.
-              { actions: ['recordStatus', 'notifyTaskState'] },
+              { actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
             ],
             // KILL is not reliable: asking again re-sends it.
-            'task.kill': { actions: ['markKillRequested', 'sendKill'] },
+            'task.kill': { actions: { type: 'sendCall', params: ({ context }) => ({ call: killCall(context.taskId, context.agentId) }) } },
           },
         },
       },
     },
-    // Terminal, but NOT `type: 'final'`. A final child makes xstate send its
-    // parent `xstate.done.actor.<taskId>`, an event type unique per task, and
-    // xstate memoises transition candidates per event type on every state node
-    // of the job and never evicts them: the heap would grow with every task
-    // lifecycle. Nothing needs that event: `task.ended` (sent on entry) is what
-    // the job counts, and the job stops this actor on it. With no transitions
-    // out of these states (the `alive` handlers do not apply here) a terminal
-    // task never changes again and ignores later updates and kills.
-    finished: { entry: 'reportEnded' },
-    failed: { entry: 'reportEnded' },
+    finished: { type: 'final' },
+    failed: { type: 'final' },
+    /** Its ACCEPT never reached the master: it ran nowhere; the job launches another in its place. */
+    unlaunched: { type: 'final' },
+  },
+  output: ({ context }) => {
+    // Only `unlaunched` ends without a terminal Mesos state (the task stays LAUNCHED).
+    const outcome: TaskOutcome = { state: context.state, ok: isSuccessState(context.state), reached: isTerminalState(context.state) };
+    if (context.reason !== undefined) outcome.reason = context.reason;
+    if (context.message !== undefined) outcome.message = context.message;
+    return outcome;
   },
 });

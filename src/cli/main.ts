@@ -124,6 +124,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       signals,
       history,
       ...(observability.inspect ? { inspect: observability.inspect } : {}),
+      ...(observability.inspectTask ? { inspectTask: observability.inspectTask } : {}),
       onActor: (ref) => { actor = ref; },
       onLocalMaster: (started) => { local = started; },
     });

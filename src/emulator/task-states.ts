@@ -1,10 +1,7 @@
-/** Task state predicates shared by the emulated master and agents. */
+/** Task state predicates shared by the emulated master and agents: the scheduler's one list (Mesos' own). */
 import type { TaskState } from '../mesos/types.js';
-
-const TERMINAL = new Set<TaskState>([
-  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
-]);
+import { isTerminalState as isTerminal } from '../../machines/policy/task-status.js';
 
 export function isTerminalState(state: TaskState): boolean {
-  return TERMINAL.has(state);
+  return isTerminal(state);
 }

@@ -2,9 +2,11 @@
  * Observability in one call: the status endpoint with metrics (`--http-port`,
  * `--http-host`), the Stately inspector (`--inspect [port]`) and the live
  * progress line. Everything listens to the runtime's Signals; nothing here
- * reaches into the machines except through `getMachineStates`.
+ * reaches into the machines except through `getMachineStates` and the
+ * inspector's `inspectTask` effect.
  */
 import type { InspectionEvent, Observer } from 'xstate';
+import type { TaskInspection } from '../../machines/contract.js';
 import type { RunHistory } from '../history/index.js';
 import type { Signals } from '../runtime/signals.js';
 import { apiRoutes, type Route } from './api/api-routes.js';
@@ -52,6 +54,8 @@ export interface ObservabilityOptions {
 export interface Observability {
   /** Pass to `createActor(machine, { inspect })` when set (with `--inspect`). */
   inspect?: Observer<InspectionEvent>;
+  /** Pass as the machines' `inspectTask` effect when set (with `--inspect`): the tasks in the inspector. */
+  inspectTask?: (step: TaskInspection) => void;
   /** The page to open for the inspector (log it). */
   inspectUrl?: string;
   /** The status endpoint's base URL (log it). */
@@ -112,7 +116,7 @@ export async function attachObservability(options: ObservabilityOptions): Promis
         ...(options.inspectHost !== undefined ? { host: options.inspectHost } : {}),
       });
       closers.push(() => inspector.stop());
-      Object.assign(result, { inspect: inspector.inspect, inspectUrl: inspector.url });
+      Object.assign(result, { inspect: inspector.inspect, inspectTask: inspector.inspectTask, inspectUrl: inspector.url });
     }
     const stream = options.stream ?? process.stderr;
     if (options.progress && stream.isTTY === true) {

@@ -1,9 +1,15 @@
 /**
- * `--inspect [port]`: shows the live framework, job and task actors in the
- * Stately inspector. Starts the loopback relay (inspector-relay.ts) and an
- * @statelyai/inspect inspector whose adapter sends to it over one local
- * WebSocket. Pass `inspect` to xstate's `createActor(machine, { inspect })`;
- * actors it spawns are inspected too. The person opens `url` in a browser.
+ * `--inspect [port]`: shows the live framework and job actors and the tasks
+ * of the current round in the Stately inspector. Starts the loopback relay
+ * (inspector-relay.ts) and an @statelyai/inspect inspector whose adapter
+ * sends to it over one local WebSocket. Pass `inspect` to xstate's
+ * `createActor(machine, { inspect })`; actors it spawns are inspected too.
+ * Tasks are data stepped by the job, not actors: pass `inspectTask` as the
+ * machines' `inspectTask` effect, and each task step (the first tasks of
+ * each round only: the machines cap them) is reported through the
+ * inspector's manual API (actor, event, snapshot) as a task actor under the
+ * job. The job's own snapshots show how many tasks are in flight, not the
+ * tasks. The person opens `url` in a browser.
  *
  * The scheduler process only talks to 127.0.0.1. The browser page loads the
  * Stately inspector UI (https://stately.ai/inspect) into an iframe and hands
@@ -14,7 +20,9 @@
  */
 import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
 import { WebSocket } from 'ws';
-import type { InspectionEvent, Observer } from 'xstate';
+import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
+import type { TaskInspection } from '../../machines/contract.js';
+import { taskMachine } from '../../machines/task/task.machine.js';
 import { startInspectorRelay } from './inspector-relay.js';
 
 /** Default `--inspect` port (the library's 8080 clashes with too much). */
@@ -32,6 +40,8 @@ export interface InspectorOptions {
 export interface Inspector {
   /** xstate's `inspect` option. */
   inspect: Observer<InspectionEvent>;
+  /** The machines' `inspectTask` effect: shows a task's step as a task actor under the job. */
+  inspectTask(step: TaskInspection): void;
   /** What to open in a browser, e.g. http://127.0.0.1:9420 */
   url: string;
   port: number;
@@ -58,9 +68,15 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
     throw error;
   }
   const inspector = createInspector(adapter, { serializationDepthLimit: DEPTH_LIMIT });
+  const tasks = new TaskReporter(inspector);
   let stopped = false;
   return {
-    inspect: inspector.inspect,
+    inspect: {
+      next: (event) => inspector.inspect.next?.(tasks.observe(event)),
+      error: (err) => inspector.inspect.error?.(err),
+      complete: () => inspector.inspect.complete?.(),
+    },
+    inspectTask: (step) => tasks.report(step),
     url: relay.url,
     port: relay.port,
     async stop() {
@@ -72,6 +88,67 @@ export async function startInspector(options: InspectorOptions = {}): Promise<In
       await relay.close();
     },
   };
+}
+
+type ManualInspector = Pick<ReturnType<typeof createInspector>, 'actor' | 'event' | 'snapshot'>;
+
+/** What the inspector's manual API takes for an actor: a session id, its machine (the chart), its parent. */
+interface TaskRef {
+  sessionId: string;
+  id: string;
+  logic: typeof taskMachine;
+  _parent: AnyActorRef | undefined;
+  send(): void;
+  getSnapshot(): unknown;
+}
+
+/**
+ * Reports task steps as task actors under the job actor (learnt from the
+ * inspection events xstate sends), one per task of the current round, and
+ * trims the job's snapshots to the number of tasks in flight (their tasks
+ * are shown one by one, and a round of 100,000 would not fit the browser).
+ */
+class TaskReporter {
+  private job: AnyActorRef | undefined;
+  private round = -1;
+  private readonly refs = new Map<string, TaskRef>();
+
+  constructor(private readonly inspector: ManualInspector) {}
+
+  observe(event: InspectionEvent): InspectionEvent {
+    const id = (event.actorRef as { logic?: { config?: { id?: unknown } } }).logic?.config?.id;
+    if (id !== 'job') return event;
+    if (event.type === '@xstate.actor') this.job = event.actorRef as AnyActorRef;
+    if (event.type !== '@xstate.snapshot') return event;
+    const snapshot = event.snapshot as { value?: unknown; status?: unknown; context?: { active?: { size?: unknown } } & Record<string, unknown> };
+    if (snapshot.context?.active === undefined) return event;
+    const { active, ...context } = snapshot.context;
+    return { ...event, snapshot: { value: snapshot.value, status: snapshot.status, context: { ...context, tasksInFlight: active.size } } as never };
+  }
+
+  report(step: TaskInspection): void {
+    if (step.round !== this.round) {
+      this.round = step.round;
+      this.refs.clear();
+    }
+    let ref = this.refs.get(step.taskId);
+    if (ref === undefined) {
+      ref = {
+        sessionId: `task:${step.taskId}`, id: step.taskId, logic: taskMachine, _parent: this.job,
+        send: () => {}, getSnapshot: () => step.snapshot,
+      };
+      this.refs.set(step.taskId, ref);
+      // No `info`: the library reads parent and root from `_parent` (an `info.parentId` would be dropped).
+      this.inspector.actor(ref, inspected(step));
+    }
+    if (step.event.type === 'xstate.init') return;
+    this.inspector.event(ref, step.event, ...(this.job !== undefined ? [{ source: this.job }] : []));
+    this.inspector.snapshot(ref, inspected(step), { event: step.event });
+  }
+}
+
+function inspected(step: TaskInspection): Parameters<ManualInspector['snapshot']>[1] {
+  return step.snapshot as Parameters<ManualInspector['snapshot']>[1];
 }
 
 /** The @statelyai/inspect Adapter: JSON over one WebSocket to the relay. */

@@ -37,6 +37,11 @@ export function createMetrics(signals: Signals): Metrics {
     registers,
   });
   const tasksLaunched = new Counter({ name: `${PREFIX}tasks_launched_total`, help: 'Tasks launched.', registers });
+  const tasksUnlaunched = new Counter({
+    name: `${PREFIX}tasks_unlaunched_total`,
+    help: 'Tasks whose ACCEPT never reached the master (not sent, or refused); each is launched again under a new id.',
+    registers,
+  });
   const tasksFinished = new Counter({ name: `${PREFIX}tasks_finished_total`, help: 'Tasks that ended successfully (TASK_FINISHED).', registers });
   const tasksFailed = new Counter({
     name: `${PREFIX}tasks_failed_total`,
@@ -106,6 +111,7 @@ export function createMetrics(signals: Signals): Metrics {
       offerHold.labels('declined').observe(heldMs / 1000);
     },
     taskLaunched: () => tasksLaunched.inc(),
+    taskUnlaunched: () => tasksUnlaunched.inc(),
     taskState: ({ state }) => taskUpdates.labels(state).inc(),
     taskEnded: ({ state, reason, ok }) => {
       if (ok) tasksFinished.inc();

@@ -103,6 +103,11 @@ export function startProgressLine(options: ProgressOptions): ProgressLine {
       running.add(taskId);
       draw();
     },
+    taskUnlaunched: ({ taskId, round: r }) => {
+      if (r !== round) return;
+      running.delete(taskId);
+      draw();
+    },
     taskEnded: ({ taskId, round: r, ok }) => {
       if (r !== round) return;
       running.delete(taskId);

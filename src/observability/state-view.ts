@@ -192,6 +192,13 @@ export function createStateView(signals: Signals, options: { now?: () => number 
       if (reason !== undefined) entry.reason = reason;
       entry.updatedAt = entry.endedAt = iso(now());
     },
+    taskUnlaunched: ({ taskId, round, reason }) => {
+      const entry = task(taskId, round);
+      if (entry === undefined) return;
+      entry.state = 'NOT_LAUNCHED';
+      entry.reason = reason;
+      entry.updatedAt = entry.endedAt = iso(now());
+    },
     acknowledged: () => {
       s.counters.acknowledgements++;
     },

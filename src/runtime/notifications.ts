@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Notification } from '../../machines/contract.js';
+import { isFailureState } from '../../machines/policy/task-status.js';
 import type { Signals } from './signals.js';
 import type { SchedulerStatus } from './status.js';
 
@@ -30,7 +31,10 @@ function failureDetail(n: { state: string; reason?: string; source?: string; mes
   return text;
 }
 
-const FAILED_STATES = new Set(['TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_UNREACHABLE', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN']);
+/** Worth a warning: a failure, or a task the master cannot vouch for (unreachable, unknown). */
+function isTrouble(state: string): boolean {
+  return isFailureState(state) || state === 'TASK_UNREACHABLE' || state === 'TASK_UNKNOWN';
+}
 
 export function handleNotification(n: Notification, sinks: NotificationSinks): void {
   const { log, signals, status } = sinks;
@@ -73,7 +77,7 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
       return;
     case 'taskState': {
       const fields = { taskId: n.taskId, round: n.round, state: n.state, reason: n.reason, source: n.source };
-      if (FAILED_STATES.has(n.state)) log.warn(fields, `task ${n.taskId} in state ${failureDetail(n)}`);
+      if (isTrouble(n.state)) log.warn(fields, `task ${n.taskId} in state ${failureDetail(n)}`);
       else log.info(fields, `task ${n.taskId} in state ${n.state}`);
       signals.emit('taskState', {
         taskId: n.taskId, round: n.round, state: n.state,
@@ -91,6 +95,11 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
         ...(n.reason !== undefined ? { reason: n.reason } : {}),
         ...(n.message !== undefined ? { message: n.message } : {}),
       });
+      return;
+    case 'taskUnlaunched':
+      log.warn({ taskId: n.taskId, round: n.round, reason: n.reason },
+        `task ${n.taskId} never reached the master (${n.reason}); launching another in its place`);
+      signals.emit('taskUnlaunched', { taskId: n.taskId, round: n.round, reason: n.reason });
       return;
     case 'acknowledged':
       log.debug({ taskId: n.taskId, state: n.state }, `acknowledged ${n.state} of task ${n.taskId}`);

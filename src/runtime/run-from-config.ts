@@ -39,6 +39,8 @@ export interface RunOptions {
   status?: SchedulerStatus;
   /** The Stately inspector's observer (`--inspect`). */
   inspect?: RunDeps['inspect'];
+  /** The inspector's view of tasks (`--inspect`). */
+  inspectTask?: RunDeps['inspectTask'];
   /** Gets the framework actor once it exists (machine states for /state). */
   onActor?: RunDeps['onActor'];
   /** The run history to load, record and store beside the state (the API and dashboard read it). */
@@ -84,6 +86,7 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
     exitCode = await runScheduler(config, {
       log, source, store, signals, status,
       ...(options.inspect ? { inspect: options.inspect } : {}),
+      ...(options.inspectTask ? { inspectTask: options.inspectTask } : {}),
       ...(options.onActor ? { onActor: options.onActor } : {}),
       ...(election ? {
         stopMode: 'handover' as const,

@@ -7,7 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createActor, toPromise, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
-import type { FrameworkInput, FrameworkOutput, PersistedState, PersistParams, RuntimeEvent, SubscriptionEvent, Timing } from '../../machines/contract.js';
+import type { FrameworkInput, FrameworkOutput, PersistedState, PersistParams, RuntimeEvent, SubscriptionEvent, TaskInspection, Timing } from '../../machines/contract.js';
 import { CallSender } from '../client/calls.js';
 import { isConnectionRefused } from '../client/errors.js';
 import type { LeaderSource } from '../client/leader-source.js';
@@ -44,6 +44,8 @@ export interface RunDeps {
   stopMode?: 'drain' | 'handover';
   /** The Stately inspector's observer (`--inspect`): sees every actor of the machine tree. */
   inspect?: Observer<InspectionEvent>;
+  /** The Stately inspector's view of tasks (data, not actors): the machines' `inspectTask` effect. */
+  inspectTask?: (step: TaskInspection) => void;
   /** Gets the framework actor once it is created (the status endpoint reads machine states from it). */
   onActor?: (actor: AnyActorRef) => void;
   /** Gets a way to send RuntimeEvents to the running framework actor (HA leadership loss). */
@@ -193,7 +195,7 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
       const what = `${call.type ?? 'UNKNOWN'} call`;
       const interest = call.type === 'SUPPRESS' || call.type === 'REVIVE';
       if (call.type === 'DECLINE') {
-        // At once, inside the step that made it (before that step spawns the
+        // At once, inside the step that made it (before that step starts the
         // tasks it launches): an offer declined is an offer held no longer,
         // and nothing waits for a DECLINE or is overtaken harmfully by one.
         try {
@@ -243,6 +245,7 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
       });
     },
     notify: (notification) => handleNotification(notification, { log, signals, status, now }),
+    ...(deps.inspectTask ? { inspectTask: deps.inspectTask } : {}),
   });
 
   const input: FrameworkInput = {

@@ -20,6 +20,8 @@ export interface SignalMap {
   taskLaunched: [{ taskId: string; round: number; agentId: string }];
   taskState: [{ taskId: string; round: number; state: string; reason?: string; source?: string; message?: string }];
   taskEnded: [{ taskId: string; round: number; state: string; reason?: string; ok: boolean; message?: string }];
+  /** The task's ACCEPT never reached the master: it ran nowhere, and another is launched in its place. */
+  taskUnlaunched: [{ taskId: string; round: number; reason: string }];
   acknowledged: [{ taskId: string; state: string }];
   roundStarted: [{ round: number; tasks: number }];
   roundFinished: [{ round: number; finished: number; failed: number }];

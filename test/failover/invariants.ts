@@ -20,12 +20,10 @@ import type { EventEmitter } from 'node:events';
 import type { Cluster } from '../../src/emulator/index.js';
 import type { TaskStatus } from '../../src/mesos/types.js';
 import type { LogLine } from './scheduler-process.js';
+import { isTerminalState } from '../../machines/policy/task-status.js';
 
-const TERMINAL = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN']);
-
-export function isTerminal(state: string): boolean {
-  return TERMINAL.has(state);
-}
+/** Terminal task states: the scheduler's one list (Mesos' own). */
+export const isTerminal = isTerminalState;
 
 /** Agent status updates (with uuid) as the masters passed them on, per task. */
 export interface UpdateWatch {

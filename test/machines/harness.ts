@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createActor, fromCallback, SimulatedClock, type AnyActorLogic, type EventObject } from 'xstate';
 import { buildFrameworkMachine, type JobContext } from '../../machines/index.js';
 import type {
-  FrameworkInput, JobConfig, Notification, PersistedState, RuntimeEvent, SubscriptionEvent, SubscriptionInput, Timing,
+  FrameworkInput, JobConfig, Notification, PersistedState, RuntimeEvent, StateDelta, TaskInspection, SubscriptionEvent, SubscriptionInput, Timing,
 } from '../../machines/contract.js';
 import type { Call, Offer, Resource, TaskState, TaskStatus } from '../../src/mesos/types.js';
 
@@ -23,7 +23,7 @@ export interface FakeSubscription {
 
 export type LogEntry =
   | { kind: 'call'; call: Call; independent?: true }
-  | { kind: 'persist'; state: PersistedState }
+  | { kind: 'persist'; state: PersistedState; delta?: StateDelta }
   | { kind: 'notify'; note: Notification }
   | { kind: 'subscribe'; input: SubscriptionInput };
 
@@ -38,6 +38,8 @@ export interface HarnessOptions {
   restored?: PersistedState;
   seed?: number;
   now?: number;
+  /** The inspectTask effect (the Stately inspector's view of tasks). */
+  inspectTask?: (step: TaskInspection) => void;
   /** Replaces the job machine (model tests drive the framework machine with a stub job). */
   jobLogic?: AnyActorLogic;
 }
@@ -54,8 +56,11 @@ export function createHarness(options: HarnessOptions = {}) {
   const built = buildFrameworkMachine({
     subscription,
     sendCall: ({ call, independent }) => { log.push({ kind: 'call', call: structuredClone(call), ...(independent ? { independent } : {}) }); },
-    persist: ({ state }) => { log.push({ kind: 'persist', state: structuredClone(state) }); },
+    persist: ({ state, delta }) => {
+      log.push({ kind: 'persist', state: structuredClone(state), ...(delta !== undefined ? { delta: structuredClone(delta) } : {}) });
+    },
     notify: (note) => { log.push({ kind: 'notify', note: structuredClone(note) }); },
+    ...(options.inspectTask !== undefined ? { inspectTask: options.inspectTask } : {}),
   });
   const machine = options.jobLogic === undefined ? built : built.provide({ actors: { job: options.jobLogic as never } });
   const job = { ...baseJob, ...options.job };
@@ -122,6 +127,7 @@ export function createHarness(options: HarnessOptions = {}) {
       return log.flatMap((e) => (e.kind === 'notify' && e.note.type === type ? [e.note as Extract<Notification, { type: T }>] : []));
     },
     persisted(): PersistedState[] { return log.flatMap((e) => (e.kind === 'persist' ? [e.state] : [])); },
+    deltas(): StateDelta[] { return log.flatMap((e) => (e.kind === 'persist' && e.delta !== undefined ? [e.delta] : [])); },
     lastPersisted(): PersistedState | undefined { const all = h.persisted(); return all[all.length - 1]; },
     /** Task ids of every LAUNCH in every ACCEPT so far. */
     launchedTaskIds(): string[] {
@@ -151,6 +157,25 @@ export function createHarness(options: HarnessOptions = {}) {
 }
 
 export type Harness = ReturnType<typeof createHarness>;
+
+/**
+ * Every persist carries its delta, and the deltas applied one after the other
+ * (from `initial`, the restored state's tasks) give the same header and the
+ * same task ids as the whole states. (Task states may differ: a non-terminal
+ * update is kept in memory only, so it reaches the next whole state but no delta.)
+ */
+export function assertDeltasAddUp(h: Harness, initial: readonly string[] = []): void {
+  const ids = new Set(initial);
+  for (const entry of h.log) {
+    if (entry.kind !== 'persist') continue;
+    assert.ok(entry.delta !== undefined, 'every persist carries its delta');
+    for (const id of entry.delta.remove) ids.delete(id);
+    for (const task of entry.delta.upsert) ids.add(task.taskId);
+    const { tasks, ...header } = entry.state;
+    assert.deepEqual(entry.delta.header, header, 'the delta\'s header is the state without its tasks');
+    assert.deepEqual([...ids].sort(), tasks.map((t) => t.taskId).sort(), 'the deltas add up to the state\'s tasks');
+  }
+}
 
 /** Runs every task launched so far through RUNNING to the given terminal state. */
 export function finishAll(h: Harness, state: TaskState = 'TASK_FINISHED', ids = h.launchedTaskIds()) {

@@ -4,8 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHarness, finishAll, type Harness } from './harness.js';
+import { assertDeltasAddUp, createHarness, finishAll, type Harness } from './harness.js';
 import type { Call } from '../../src/mesos/types.js';
+import type { TaskInspection } from '../../machines/contract.js';
+import { INSPECTED_TASKS_PER_ROUND } from '../../machines/index.js';
 
 function jobValue(h: Harness): unknown {
   return (h.actor.getSnapshot().children['job']?.getSnapshot() as { value: unknown }).value;
@@ -171,11 +173,12 @@ test('a terminal update is persisted before its ACK; a non-terminal one is ACKed
 
   h.clearLog();
   h.update(h.status(id, 'TASK_FINISHED'));
-  // persist FINISHED, ACK it, persist the task counted (then the round's end is persisted too).
-  assert.deepEqual(effects().slice(0, 3), ['persist', 'ACKNOWLEDGE', 'persist']);
-  assert.deepEqual(h.persisted()[0]?.tasks.map((t) => t.state), ['TASK_FINISHED'], 'the terminal state is on disk before its ACK');
-  assert.deepEqual(h.persisted()[1]?.tasks, [], 'then the task is counted and forgotten');
-  assert.equal(h.persisted()[1]?.finishedInRound, 1);
+  // One write records the end (the task leaves, the round's counters move), then the ACK; the round's end follows.
+  assert.deepEqual(effects().slice(0, 2), ['persist', 'ACKNOWLEDGE']);
+  assert.deepEqual(h.persisted()[0]?.tasks, [], 'the task is counted and forgotten on disk before its ACK');
+  assert.equal(h.persisted()[0]?.finishedInRound, 1);
+  assert.deepEqual(h.deltas()[0]?.remove, [id]);
+  assert.deepEqual(h.deltas()[0]?.upsert, []);
 });
 
 test('unknown tasks: reported, ACKed if they carry a uuid, killed if still alive', () => {
@@ -275,7 +278,7 @@ test('rounds = 0 runs forever; memory stays flat: no finished task is kept', () 
     finishAll(h, round % 10 === 0 ? 'TASK_FAILED' : 'TASK_FINISHED', ids);
     const job = h.actor.getSnapshot().children['job']?.getSnapshot() as { context: { active: { size: number }; reconcileRemaining: object }; children: object };
     assert.equal(job.context.active.size, 0);
-    assert.equal(Object.keys(job.children).length, 0, 'task actors are stopped when they end');
+    assert.equal(Object.keys(job.children).length, 0, 'tasks are data: no actors');
     h.advance(1000);
     h.clearLog(); // the test's own log, not the machine's memory
   }
@@ -286,18 +289,107 @@ test('rounds = 0 runs forever; memory stays flat: no finished task is kept', () 
   assert.equal(job.context.allFinished, false);
 });
 
-test('task actors: one per alive task, stopped when it ends', () => {
+test('tasks are data: one task machine snapshot per task in flight, dropped in the step that ends it', () => {
   const h = createHarness({ job: { maxTasks: 3 } }).start();
   h.subscribed();
   h.offers(h.offer('a', 8, 8192));
-  const children = () => Object.keys((h.actor.getSnapshot().children['job']?.getSnapshot() as { children: object }).children).sort();
-  // Named by their place in the round; each holds its task id.
-  assert.deepEqual(children(), ['1', '2', '3']);
-  const taskIdOf = (actorId: string) => ((h.actor.getSnapshot().children['job']?.getSnapshot() as { children: Record<string, { getSnapshot(): { context: { taskId: string } } }> })
-    .children[actorId]?.getSnapshot().context.taskId);
-  assert.deepEqual(['1', '2', '3'].map(taskIdOf), ['etl-r1-t1-abc', 'etl-r1-t2-abc', 'etl-r1-t3-abc']);
+  const tasks = () => h.jobSnapshot().context.active;
+  assert.deepEqual([...tasks().keys()], ['etl-r1-t1-abc', 'etl-r1-t2-abc', 'etl-r1-t3-abc']);
+  assert.deepEqual([...tasks().values()].map((t) => t.value), [{ alive: 'launched' }, { alive: 'launched' }, { alive: 'launched' }]);
+  assert.deepEqual(Object.keys(h.jobSnapshot().children), [], 'no task actors');
+  h.update(h.status('etl-r1-t1-abc', 'TASK_RUNNING'));
+  assert.deepEqual(tasks().get('etl-r1-t1-abc')?.value, { alive: 'running' });
   h.update(h.status('etl-r1-t2-abc', 'TASK_KILLED'));
-  assert.deepEqual(children(), ['1', '3']);
+  assert.deepEqual([...tasks().keys()], ['etl-r1-t1-abc', 'etl-r1-t3-abc']);
+  assert.deepEqual(h.notes('taskEnded').map((n) => [n.taskId, n.state, n.ok]), [['etl-r1-t2-abc', 'TASK_KILLED', false]]);
+});
+
+test('every persist carries its delta: launch upserts PENDING_LAUNCH tasks, an end removes its task, rounds and ids touch the header only', () => {
+  const h = createHarness({ job: { maxTasks: 2, rounds: 2, waitSeconds: 1 } }).start();
+  h.subscribed();
+  h.offers(h.offer('agent-1', 4, 4096));
+  const launch = h.deltas().find((d) => d.upsert.length > 0);
+  assert.deepEqual(launch?.upsert, [
+    { taskId: 'etl-r1-t1-abc', round: 1, index: 1, state: 'PENDING_LAUNCH', agentId: 'agent-1' },
+    { taskId: 'etl-r1-t2-abc', round: 1, index: 2, state: 'PENDING_LAUNCH', agentId: 'agent-1' },
+  ]);
+  assert.equal(launch?.header.launchedInRound, 2);
+  finishAll(h);
+  h.advance(1000);
+  h.offers(h.offer('agent-1', 4, 4096));
+  finishAll(h, 'TASK_FAILED', h.launchedTaskIds().slice(2));
+  const kinds = h.deltas().map((d) => (d.upsert.length > 0 ? `+${d.upsert.length}` : d.remove.length > 0 ? `-${d.remove.join(',')}` : `header(${d.header.phase} ${d.header.round})`));
+  assert.deepEqual(kinds, [
+    'header(round 0)', 'header(round 1)', '+2', '-etl-r1-t1-abc', '-etl-r1-t2-abc', 'header(cooldown 1)',
+    'header(round 2)', '+2', '-etl-r2-t1-abc', '-etl-r2-t2-abc', 'header(cooldown 2)',
+  ]);
+  assertDeltasAddUp(h);
+});
+
+test('an ACCEPT that never reached the master: its tasks leave the round uncounted, and the planner launches as many again under new ids', () => {
+  const h = createHarness({ job: { maxTasks: 3, rounds: 1, cpus: 1 } }).start();
+  h.subscribed();
+  h.offers(h.offer('agent-1', 2, 4096), h.offer('agent-2', 1, 4096));
+  assert.deepEqual(jobValue(h), { active: { link: 'online', phase: { round: 'running' }, reconciliation: 'idle', sweep: 'watching' } });
+  const [first, second] = h.calls('ACCEPT') as [Call, Call];
+  assert.deepEqual(h.launchedTaskIds(), ['etl-r1-t1-abc', 'etl-r1-t2-abc', 'etl-r1-t3-abc']);
+  h.update(h.status('etl-r1-t3-abc', 'TASK_RUNNING', { agent_id: { value: 'agent-2' } }));
+  h.clearLog();
+
+  h.send({ type: 'call.unsent', call: first, reason: 'the subscription ended before it was sent' });
+  assert.deepEqual(h.notes('taskUnlaunched'), [
+    { type: 'taskUnlaunched', taskId: 'etl-r1-t1-abc', round: 1, reason: 'the subscription ended before it was sent' },
+    { type: 'taskUnlaunched', taskId: 'etl-r1-t2-abc', round: 1, reason: 'the subscription ended before it was sent' },
+  ]);
+  assert.deepEqual(h.notes('taskEnded'), [], 'not failures');
+  assert.deepEqual(h.deltas().map((d) => [d.remove, d.header.launchedInRound, d.header.failedInRound]), [[['etl-r1-t1-abc', 'etl-r1-t2-abc'], 1, 0]]);
+  assert.deepEqual([...h.jobSnapshot().context.active.keys()], ['etl-r1-t3-abc']);
+  assert.deepEqual(jobValue(h), { active: { link: 'online', phase: { round: { launching: 'awaitingOffers' } }, reconciliation: 'idle', sweep: 'watching' } });
+  assert.deepEqual(h.calls('REVIVE').length, 1, 'back to launching: REVIVE');
+
+  // A task the master did see is not taken back by a later call.unsent for its ACCEPT.
+  h.send({ type: 'call.unsent', call: second, reason: '403' });
+  assert.deepEqual([...h.jobSnapshot().context.active.keys()], ['etl-r1-t3-abc']);
+
+  h.offers(h.offer('agent-3', 4, 4096));
+  assert.deepEqual(h.launchedTaskIds(), ['etl-r1-t4-abc', 'etl-r1-t5-abc'], 'new task ids');
+  finishAll(h, 'TASK_FINISHED', ['etl-r1-t3-abc', 'etl-r1-t4-abc', 'etl-r1-t5-abc']);
+  assert.deepEqual(h.notes('roundFinished'), [{ type: 'roundFinished', round: 1, finished: 3, failed: 0 }]);
+  assert.equal(h.value(), 'completed');
+  assert.equal(h.actor.getSnapshot().output?.exitCode, 0, 'a clean job exits 0');
+});
+
+test('call.unsent of anything but an ACCEPT, or for tasks already gone, changes nothing', () => {
+  const h = createHarness({ job: { maxTasks: 1 } }).start();
+  h.subscribed();
+  h.offers(h.offer());
+  const [accept] = h.calls('ACCEPT') as [Call];
+  h.update(h.status('etl-r1-t1-abc', 'TASK_FAILED'));
+  h.clearLog();
+  h.send({ type: 'call.unsent', call: accept, reason: 'late' });
+  h.send({ type: 'call.unsent', call: { type: 'REVIVE', revive: { roles: ['*'] } }, reason: 'no subscription' });
+  assert.deepEqual(h.log, []);
+});
+
+test('tasks stepped are shown to the inspector, the first INSPECTED_TASKS_PER_ROUND of each round only', () => {
+  const seen: TaskInspection[] = [];
+  const h = createHarness({ job: { maxTasks: INSPECTED_TASKS_PER_ROUND + 5, cpus: 0.01, memMb: 1 }, inspectTask: (step) => seen.push(step) }).start();
+  h.subscribed();
+  h.offers(h.offer('agent-1', 10, 10_000));
+  assert.equal(h.launchedTaskIds().length, INSPECTED_TASKS_PER_ROUND + 5);
+  assert.equal(seen.length, INSPECTED_TASKS_PER_ROUND);
+  assert.deepEqual(seen[0], {
+    taskId: 'etl-r1-t1-abc', round: 1, index: 1, event: { type: 'xstate.init' },
+    snapshot: { value: { alive: 'launched' }, status: 'active', context: { taskId: 'etl-r1-t1-abc', round: 1, index: 1, agentId: 'agent-1', state: 'LAUNCHED', sweep: 0 } },
+  });
+  h.update(h.status('etl-r1-t1-abc', 'TASK_FINISHED'));
+  h.update(h.status(`etl-r1-t${INSPECTED_TASKS_PER_ROUND + 1}-abc`, 'TASK_FINISHED'));
+  const last = seen.at(-1);
+  assert.equal(seen.length, INSPECTED_TASKS_PER_ROUND + 1);
+  assert.equal(last?.event.type, 'task.status');
+  assert.equal(last?.snapshot.value, 'finished');
+  assert.equal(last?.snapshot.status, 'done');
+  assert.deepEqual(last?.snapshot.output, { state: 'TASK_FINISHED', ok: true, reached: true });
 });
 
 test('no duplicate launch across a failover in the middle of a round\'s launches', () => {
@@ -380,23 +472,29 @@ test('a task the master reports lost during reconciliation is a failure; a runni
   assert.equal(h.calls('KILL').length, 0);
 });
 
-test('a launch with no update for launchTimeoutMs is reconciled (the ACCEPT may have been lost)', () => {
+test('the sweep: a launch not heard of for a whole sweep period is reconciled (the ACCEPT may have been lost), only that task', () => {
   const h = createHarness({ job: { maxTasks: 2 }, timing: { launchTimeoutMs: 30_000, reconcileInitialMs: 5_000 } }).start();
   h.subscribed();
+  h.advance(10_000);
+  h.emit({ type: 'mesos.heartbeat' });
   h.offers(h.offer('agent-1', 4, 4096));
   const [a, b] = h.launchedTaskIds() as [string, string];
   h.update(h.status(a, 'TASK_RUNNING'));
+  h.advance(20_000);
+  h.emit({ type: 'mesos.heartbeat' });
+  assert.equal(h.calls('RECONCILE').length, 0, 'first sweep (at 30 s): launched 20 s ago, maybe only just');
   h.advance(29_999);
   h.emit({ type: 'mesos.heartbeat' });
   assert.equal(h.calls('RECONCILE').length, 0);
   h.advance(1);
   const [first] = h.calls('RECONCILE');
-  assert.deepEqual(first?.reconcile?.tasks?.map((t) => t.task_id.value), [a, b], 'explicit reconciliation of the known tasks');
-  h.update(h.status(a, 'TASK_RUNNING', { source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION' }, false));
+  assert.deepEqual(first?.reconcile?.tasks?.map((t) => t.task_id.value), [b], 'second sweep (at 60 s): silent for 50 s, reconciled alone');
   h.update(h.status(b, 'TASK_LOST', { source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION' }, false));
   assert.deepEqual(h.notes('taskEnded').map((n) => [n.taskId, n.state]), [[b, 'TASK_LOST']]);
-  h.advance(20_000);
-  assert.equal(h.calls('RECONCILE').length, 1, 'every task heard of: no retry');
+  h.advance(30_000);
+  h.emit({ type: 'mesos.heartbeat' });
+  assert.equal(h.calls('RECONCILE').length, 1, 'every task heard of: no retry, nothing silent');
+  assert.deepEqual(h.jobSnapshot().context.sweeps, 3);
 });
 
 test('an agent removed (FAILURE without executor): its tasks are reconciled at once', () => {

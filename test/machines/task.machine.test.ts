@@ -1,51 +1,47 @@
 /**
- * The task machine on its own, under a minimal parent that records what it reports.
+ * The task machine on its own, stepped as the job steps it: as data, with the
+ * pure startTask / stepTask (machines/task/task.steps.ts), checking the
+ * snapshots and what each step asks for.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assign, createActor, sendTo, setup, SimulatedClock, spawnChild } from 'xstate';
-import { taskMachine, type TaskEnded, type TaskEvent, type TaskInput, type TaskSilent } from '../../machines/task/task.machine.js';
+import { initialTransition, transition } from 'xstate';
+import { taskMachine, type TaskInput } from '../../machines/task/task.machine.js';
+import { startTask, stepTask, type TaskSnapshot, type TaskStep } from '../../machines/task/task.steps.js';
 import type { Call, TaskState, TaskStatus } from '../../src/mesos/types.js';
 import type { Notification } from '../../machines/contract.js';
 
-function harness(input: Partial<TaskInput> = {}) {
+function task(input: Partial<TaskInput> = {}) {
   const calls: Call[] = [];
   const notes: Notification[] = [];
-  const task = taskMachine.provide({
-    actions: {
-      sendCall: (_, params) => { calls.push(params.call); },
-      notify: (_, params) => { notes.push(params); },
-    },
-  });
-  const parent = setup({
-    types: { context: {} as { ended: TaskEnded[]; silent: number }, events: {} as TaskEvent | TaskEnded | TaskSilent },
-    actors: { task },
-  }).createMachine({
-    context: { ended: [], silent: 0 },
-    entry: spawnChild('task', { id: 't', input: { taskId: 't1', round: 1, index: 1, agentId: 'a1', state: 'LAUNCHED', launchTimeoutMs: 60_000, ...input } }),
-    on: {
-      'task.ended': { actions: assign({ ended: ({ context, event }) => [...context.ended, event as TaskEnded] }) },
-      'task.silent': { actions: assign({ silent: ({ context }) => context.silent + 1 }) },
-      'task.status': { actions: sendTo('t', ({ event }) => event) },
-      'task.kill': { actions: sendTo('t', ({ event }) => event) },
-    },
-  });
-  const clock = new SimulatedClock();
-  const actor = createActor(parent, { clock }).start();
-  const child = () => actor.getSnapshot().children['t'];
+  const steps: TaskStep[] = [];
+  let snapshot: TaskSnapshot | undefined;
+  const take = (step: TaskStep): TaskStep => {
+    calls.push(...step.calls.map((c) => c.call));
+    notes.push(...step.notes);
+    steps.push(step);
+    snapshot = step.snapshot;
+    return step;
+  };
+  take(startTask({ taskId: 't1', round: 1, index: 1, agentId: 'a1', state: 'LAUNCHED', sweep: 0, ...input }));
+  const current = (): TaskSnapshot => snapshot as TaskSnapshot;
   return {
-    actor, calls, notes, clock,
-    silent: () => actor.getSnapshot().context.silent,
-    status(state: TaskState, extra: Partial<TaskStatus> = {}) { actor.send({ type: 'task.status', status: { task_id: { value: 't1' }, state, agent_id: { value: 'a1' }, ...extra } }); },
-    kill() { actor.send({ type: 'task.kill' }); },
-    value: () => child()?.getSnapshot().value,
-    childStatus: () => child()?.getSnapshot().status,
-    ended: () => actor.getSnapshot().context.ended,
+    calls, notes,
+    get snapshot() { return current(); },
+    value: () => current().value,
+    status(state: TaskState, extra: Partial<TaskStatus> = {}) {
+      if (current().status === 'done') return undefined;
+      return take(stepTask(current(), { type: 'task.status', status: { task_id: { value: 't1' }, state, agent_id: { value: 'a1' }, ...extra } }));
+    },
+    kill() { return current().status === 'done' ? undefined : take(stepTask(current(), { type: 'task.kill' })); },
+    sweep(sweep: number) { return take(stepTask(current(), { type: 'task.sweep', sweep })); },
+    unsent() { return take(stepTask(current(), { type: 'task.unsent' })); },
+    outcomes: () => steps.flatMap((s) => (s.outcome === undefined ? [] : [s.outcome])),
   };
 }
 
 test('launched → staging → starting → running → finished, reporting each state once', () => {
-  const t = harness();
+  const t = task();
   assert.deepEqual(t.value(), { alive: 'launched' });
   t.status('TASK_STAGING');
   assert.deepEqual(t.value(), { alive: 'staging' });
@@ -57,36 +53,40 @@ test('launched → staging → starting → running → finished, reporting each
   assert.deepEqual(t.value(), { alive: 'running' });
   t.status('TASK_FINISHED', { reason: 'REASON_COMMAND_EXECUTOR_FAILED' });
   assert.deepEqual(t.notes.map((n) => (n.type === 'taskState' ? n.state : n.type)), ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
-  assert.deepEqual(t.ended(), [{ type: 'task.ended', taskId: 't1', round: 1, state: 'TASK_FINISHED', ok: true, reason: 'REASON_COMMAND_EXECUTOR_FAILED' }]);
+  assert.equal(t.value(), 'finished');
+  assert.equal(t.snapshot.status, 'done', 'end states are final');
+  assert.deepEqual(t.outcomes(), [{ state: 'TASK_FINISHED', ok: true, reached: true, reason: 'REASON_COMMAND_EXECUTOR_FAILED' }]);
 });
 
-test('every non-success terminal state ends in failed; terminal states never change', () => {
-  for (const state of ['TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN'] as TaskState[]) {
-    const t = harness();
+test('every non-success terminal state ends in failed; the end is final', () => {
+  for (const state of ['TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR'] as TaskState[]) {
+    const t = task();
     t.status(state, { message: 'why' });
-    assert.equal(t.ended().length, 1, state);
-    assert.equal(t.ended()[0]?.ok, false);
-    assert.equal(t.ended()[0]?.state, state);
-    assert.equal(t.ended()[0]?.message, 'why');
-    t.status('TASK_RUNNING');
-    t.status('TASK_FINISHED');
-    assert.equal(t.ended().length, 1, 'a final task ignores later updates');
+    assert.equal(t.value(), 'failed', state);
+    assert.deepEqual(t.outcomes(), [{ state, ok: false, reached: true, message: 'why' }]);
+    const after = stepTask(t.snapshot, { type: 'task.status', status: { task_id: { value: 't1' }, state: 'TASK_FINISHED' } });
+    assert.equal(after.snapshot.value, 'failed', 'a final task ignores later updates');
+    assert.deepEqual(after.notes, []);
+    assert.deepEqual(stepTask(t.snapshot, { type: 'task.kill' }).calls, [], 'no KILL for an ended task');
   }
 });
 
-test('unreachable is recorded but the task is still awaited where it was', () => {
-  const t = harness();
-  t.status('TASK_RUNNING');
-  t.status('TASK_UNREACHABLE');
-  assert.deepEqual(t.value(), { alive: 'running' });
-  assert.equal(t.ended().length, 0);
-  t.status('TASK_RUNNING');
-  t.status('TASK_FINISHED');
-  assert.equal(t.ended()[0]?.ok, true);
+test('unreachable and unknown (not terminal in Mesos) are recorded; the task is still awaited where it was', () => {
+  for (const state of ['TASK_UNREACHABLE', 'TASK_UNKNOWN'] as TaskState[]) {
+    const t = task();
+    t.status('TASK_RUNNING');
+    t.status(state);
+    assert.deepEqual(t.value(), { alive: 'running' });
+    assert.equal(t.snapshot.context.state, state);
+    assert.deepEqual(t.outcomes(), []);
+    t.status('TASK_RUNNING');
+    t.status('TASK_FINISHED');
+    assert.equal(t.outcomes()[0]?.ok, true);
+  }
 });
 
 test('kill: KILL with task and agent, re-sent on request, killing survives late non-terminal updates', () => {
-  const t = harness();
+  const t = task();
   t.status('TASK_RUNNING', { agent_id: { value: 'a9' } });
   t.kill();
   assert.deepEqual(t.value(), { alive: 'killing' });
@@ -97,50 +97,63 @@ test('kill: KILL with task and agent, re-sent on request, killing survives late 
   assert.equal(t.calls.length, 2);
   t.status('TASK_KILLING');
   t.status('TASK_KILLED');
-  assert.deepEqual(t.ended().map((e) => [e.state, e.ok]), [['TASK_KILLED', false]]);
+  assert.deepEqual(t.outcomes().map((o) => [o.state, o.ok]), [['TASK_KILLED', false]]);
 });
 
 test('restored tasks start in their last known state; PENDING_LAUNCH is pending', () => {
-  assert.deepEqual(harness({ state: 'PENDING_LAUNCH' }).value(), { alive: 'pending' });
-  assert.deepEqual(harness({ state: 'TASK_STAGING' }).value(), { alive: 'staging' });
-  assert.deepEqual(harness({ state: 'TASK_STARTING' }).value(), { alive: 'starting' });
-  assert.deepEqual(harness({ state: 'TASK_RUNNING' }).value(), { alive: 'running' });
-  assert.deepEqual(harness({ state: 'TASK_KILLING' }).value(), { alive: 'killing' });
-  const pending = harness({ state: 'PENDING_LAUNCH' });
+  assert.deepEqual(task({ state: 'PENDING_LAUNCH' }).value(), { alive: 'pending' });
+  assert.deepEqual(task({ state: 'TASK_STAGING' }).value(), { alive: 'staging' });
+  assert.deepEqual(task({ state: 'TASK_STARTING' }).value(), { alive: 'starting' });
+  assert.deepEqual(task({ state: 'TASK_RUNNING' }).value(), { alive: 'running' });
+  assert.deepEqual(task({ state: 'TASK_UNREACHABLE' }).value(), { alive: 'running' });
+  assert.deepEqual(task({ state: 'TASK_KILLING' }).value(), { alive: 'killing' });
+  assert.deepEqual(task({ state: 'TASK_UNKNOWN' }).value(), { alive: 'pending' });
+  const pending = task({ state: 'PENDING_LAUNCH' });
   pending.status('TASK_LOST', { reason: 'REASON_RECONCILIATION' });
-  assert.deepEqual(pending.ended().map((e) => [e.state, e.ok, e.reason]), [['TASK_LOST', false, 'REASON_RECONCILIATION']]);
-  const killingNoAgent = harness({ state: 'PENDING_LAUNCH', agentId: undefined as never });
+  assert.deepEqual(pending.outcomes().map((o) => [o.state, o.ok, o.reason]), [['TASK_LOST', false, 'REASON_RECONCILIATION']]);
+  const killingNoAgent = task({ state: 'PENDING_LAUNCH', agentId: undefined as never });
   killingNoAgent.kill();
   assert.deepEqual(killingNoAgent.calls, [{ type: 'KILL', kill: { task_id: { value: 't1' } } }]);
 });
 
-test('a launched task with no update for launchTimeoutMs asks for reconciliation, again each period, until heard of', () => {
-  const t = harness();
-  t.clock.increment(59_999);
-  assert.equal(t.silent(), 0);
-  t.clock.increment(1);
-  assert.equal(t.silent(), 1);
-  t.clock.increment(60_000);
-  assert.equal(t.silent(), 2);
+test('silence: a task not heard of reports it from the second sweep after its launch on, until heard of', () => {
+  const t = task({ sweep: 5 });
+  assert.equal(t.sweep(6).silent, false, 'launched since the last sweep: maybe only just');
+  assert.equal(t.sweep(7).silent, true, 'a whole sweep period without a word');
+  assert.equal(t.sweep(8).silent, true, 'again each sweep');
+  assert.deepEqual(t.value(), { alive: 'launched' }, 'a sweep changes nothing');
   t.status('TASK_STAGING');
-  t.clock.increment(600_000);
-  assert.equal(t.silent(), 2);
-  const pending = harness({ state: 'PENDING_LAUNCH' });
-  pending.clock.increment(60_000);
-  assert.equal(pending.silent(), 1, 'a restored PENDING_LAUNCH task too');
+  assert.equal(t.sweep(9).silent, false);
+  assert.equal(task({ state: 'PENDING_LAUNCH', sweep: 0 }).sweep(2).silent, true, 'a restored PENDING_LAUNCH task too');
+  assert.equal(task({ state: 'TASK_RUNNING', sweep: 0 }).sweep(2).silent, false);
 });
 
-test('terminal states are not final: the parent gets task.ended only (no per-task done event), and a kill afterwards does nothing', () => {
-  for (const state of ['TASK_FINISHED', 'TASK_FAILED'] as TaskState[]) {
-    const t = harness();
-    t.status('TASK_RUNNING');
-    t.status(state);
-    assert.equal(t.ended().length, 1);
-    assert.equal(t.childStatus(), 'active', 'a final child would send the job xstate.done.actor.<taskId> (memoised per event type by xstate)');
-    t.kill();
-    t.status('TASK_RUNNING');
-    assert.deepEqual(t.calls, [], 'no KILL for an ended task');
-    assert.equal(t.ended().length, 1);
-    assert.deepEqual(t.value(), state === 'TASK_FINISHED' ? 'finished' : 'failed');
-  }
+test('an ACCEPT that never reached the master: a launched task ends unlaunched (not reached, not ok); one heard of is untouched', () => {
+  const t = task();
+  t.unsent();
+  assert.equal(t.value(), 'unlaunched');
+  assert.deepEqual(t.outcomes(), [{ state: 'LAUNCHED', ok: false, reached: false }]);
+  assert.deepEqual(t.notes, []);
+  const heard = task();
+  heard.status('TASK_STAGING');
+  heard.unsent();
+  assert.deepEqual(heard.value(), { alive: 'staging' });
+  assert.deepEqual(heard.outcomes(), []);
+  const restored = task({ state: 'PENDING_LAUNCH' });
+  restored.unsent();
+  assert.deepEqual(restored.value(), { alive: 'pending' }, 'a restored task is not this process\'s ACCEPT');
+});
+
+test('the steps are xstate\'s own transition(): same snapshots and actions', () => {
+  const input: TaskInput = { taskId: 't1', round: 1, index: 1, agentId: 'a1', state: 'LAUNCHED', sweep: 0 };
+  const [initial] = initialTransition(taskMachine, input);
+  const mine = startTask(input).snapshot;
+  assert.deepEqual(mine.value, initial.value);
+  assert.deepEqual(mine.context, initial.context);
+  const running = { type: 'task.status' as const, status: { task_id: { value: 't1' }, state: 'TASK_RUNNING' as const, agent_id: { value: 'a1' } } };
+  const [next, actions] = transition(taskMachine, initial, running);
+  const step = stepTask(mine, running);
+  assert.deepEqual(step.snapshot.value, next.value);
+  assert.deepEqual(step.snapshot.context, next.context);
+  assert.deepEqual(step.notes, actions.filter((a) => a.type === 'notify').map((a) => a.params));
 });

@@ -1,5 +1,5 @@
 import { createActor, fromCallback, fromPromise, not, setup, type EventObject, type InspectionEvent, type Observer } from 'xstate';
-import type { SubscriptionInput } from '../../machines/contract.js';
+import type { SubscriptionInput, TaskInspection } from '../../machines/contract.js';
 import { buildFrameworkMachine } from '../../machines/index.js';
 
 /** A small machine that uses every feature the chart generator draws. */
@@ -47,10 +47,12 @@ export const demoMachine = setup({
 
 /**
  * The real framework machine, started with `inspect`, against a master that
- * subscribes it and offers room for two tasks: framework, job and two task
- * actors come up (nothing answers the launches, so the tasks stay launched).
+ * subscribes it and offers room for two tasks: framework and job actors come
+ * up, and the two tasks (data stepped by the job) are reported through
+ * `inspectTask` (nothing answers the launches, so the tasks stay launched).
  */
-export function startInspectedFramework(inspect: Observer<InspectionEvent>) {
+export function startInspectedFramework(inspector: { inspect: Observer<InspectionEvent>; inspectTask?: (step: TaskInspection) => void }) {
+  const { inspect } = inspector;
   const subscription = fromCallback<EventObject, SubscriptionInput>(({ sendBack, input }) => {
     const { generation } = input;
     sendBack({ type: 'conn.subscribed', generation, streamId: 's1', master: '127.0.0.1:5050', frameworkId: 'fw-1', heartbeatIntervalSeconds: 15 });
@@ -71,7 +73,10 @@ export function startInspectedFramework(inspect: Observer<InspectionEvent>) {
     });
     return () => undefined;
   });
-  const machine = buildFrameworkMachine({ subscription, sendCall: () => undefined, persist: () => undefined, notify: () => undefined });
+  const machine = buildFrameworkMachine({
+    subscription, sendCall: () => undefined, persist: () => undefined, notify: () => undefined,
+    ...(inspector.inspectTask !== undefined ? { inspectTask: inspector.inspectTask } : {}),
+  });
   return createActor(machine, {
     inspect,
     input: {

@@ -55,7 +55,7 @@ function textOf(svg: string): string {
 test('draws the actors, their states and the events of a real inspected framework', async (t) => {
   const { inspector, client } = await inspectorWithClient(t);
 
-  const actor = startInspectedFramework(inspector.inspect);
+  const actor = startInspectedFramework(inspector);
   const tasks = (all: InspectorMessage[]) => all.filter((m) => m.type === '@xstate.actor' && definitionId(m) === 'task');
   await client.until((all) => tasks(all).length === 2 && all.some((m) => m.type === '@xstate.snapshot' && m.event?.type === 'mesos.offers'));
   actor.stop();

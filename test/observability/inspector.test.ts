@@ -63,10 +63,10 @@ test('stop closes the port', async () => {
   await assert.rejects(fetch(inspector.url));
 });
 
-test('the real framework machine shows its framework, job and task actors', async (t) => {
+test('the real framework machine shows its framework and job actors, and its tasks (data) as task actors under the job', async (t) => {
   const { inspector, client } = await inspectorWithClient(t);
 
-  const actor = startInspectedFramework(inspector.inspect);
+  const actor = startInspectedFramework(inspector);
   t.after(() => actor.stop());
 
   const actors = (all: Message[]) => all.filter((m) => m.type === '@xstate.actor');
@@ -86,4 +86,17 @@ test('the real framework machine shows its framework, job and task actors', asyn
     client.messages.some((m) => m.type === '@xstate.snapshot' && m.sessionId === framework.sessionId),
     'framework snapshots',
   );
+  const job = actors(client.messages).find((m) => definitionId(m) === 'job');
+  const tasks = actors(client.messages).filter((m) => definitionId(m) === 'task');
+  assert.deepEqual(tasks.map((m) => [m.sessionId, m.parentId, m.snapshot?.value]), [
+    ['task:inspected-r1-t1-r1', job?.sessionId, { alive: 'launched' }],
+    ['task:inspected-r1-t2-r1', job?.sessionId, { alive: 'launched' }],
+  ]);
+  const jobSnapshots = client.messages.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === job?.sessionId);
+  assert.ok(jobSnapshots.length > 0);
+  for (const m of jobSnapshots) {
+    const context = (m.snapshot as { context?: Record<string, unknown> } | undefined)?.context;
+    assert.equal(context?.['active'], undefined, 'the job\'s snapshots leave its tasks out');
+    assert.equal(typeof context?.['tasksInFlight'], 'number');
+  }
 });

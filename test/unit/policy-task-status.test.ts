@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFailureState, isSuccessState, isTerminalState } from '../../machines/policy/task-status.js';
+import { isFailureState, isSuccessState, isTerminalState, TERMINAL_TASK_STATES } from '../../machines/policy/task-status.js';
 import { isFailedOverMessage, isFatalConnectionError, isFrameworkRemovedMessage } from '../../machines/policy/master-errors.js';
 import type { TaskState } from '../../src/mesos/types.js';
 
@@ -9,16 +9,18 @@ const all: TaskState[] = [
   'TASK_LOST', 'TASK_DROPPED', 'TASK_UNREACHABLE', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN',
 ];
 
-test('terminal states are exactly the ones Mesos never leaves', () => {
+test('terminal states are Mesos\' own (protobuf_utils.cpp isTerminalState): not UNREACHABLE, not UNKNOWN', () => {
   assert.deepEqual(all.filter(isTerminalState), [
-    'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN',
+    'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
   ]);
+  assert.deepEqual([...TERMINAL_TASK_STATES].sort(), all.filter(isTerminalState).sort());
   assert.equal(isTerminalState('TASK_UNREACHABLE'), false);
+  assert.equal(isTerminalState('TASK_UNKNOWN'), false);
 });
 
 test('only TASK_FINISHED is success; every other terminal state is a failure', () => {
   assert.deepEqual(all.filter(isSuccessState), ['TASK_FINISHED']);
-  assert.deepEqual(all.filter(isFailureState), ['TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN']);
+  assert.deepEqual(all.filter(isFailureState), ['TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR']);
 });
 
 test('master ERROR messages are classified', () => {

@@ -22,7 +22,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
-import { parseInspectorMessage, renderInspectorSession, type InspectorMessage, type InspectorRecording } from '../src/observability/inspector-picture.js';
+import { parseInspectorMessage, renderInspectorSession, type InspectorMessage, type InspectorRecording } from './lib/inspector-picture.js';
 import { ensureBuilt, freePort, runCli } from '../test/integration/cli-harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -79,11 +79,6 @@ export function stepTask(snapshot: TaskSnapshot, event: TaskEvent): TaskStep {
   return result(taskMachine.transition(snapshot, event, scope as unknown as Scope));
 }
 
-/** The task's context (who it is, its last known state). */
-export function taskOf(snapshot: TaskSnapshot) {
-  return snapshot.context;
-}
-
 /** No word from Mesos yet (launched, or written ahead and restored): the tasks a sweep looks at. */
 export function isAwaitingFirstWord(snapshot: TaskSnapshot): boolean {
   const state = snapshot.context.state;

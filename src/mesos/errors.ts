@@ -1,6 +1,6 @@
 /**
  * Errors at the Mesos I/O edge. Callers match on `code`, never on classes;
- * `isTemporary` and `isSubscriptionLoss` say what to do about one.
+ * `isSubscriptionLoss` says whether one means the subscription is gone.
  */
 
 export type MesosErrorCode =
@@ -40,17 +40,6 @@ export class RecordIOError extends Error {
     this.name = 'RecordIOError';
     this.code = code;
   }
-}
-
-const TEMPORARY = new Set<string>([
-  'MESOS_NOT_LEADER', 'MESOS_NO_LEADER', 'MESOS_UNAVAILABLE', 'MESOS_UNSUBSCRIBED', 'MESOS_STALE_STREAM',
-  'HEARTBEAT_TIMEOUT', 'STREAM_ENDED', 'RECORDIO_BAD_SIZE', 'RECORDIO_UNDERRUN', 'RECORDIO_OVERSIZED', 'MESOS_CODEC',
-]);
-
-/** Worth retrying after a backoff (possibly against another master). */
-export function isTemporary(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && TEMPORARY.has(code);
 }
 
 /** The subscription is gone: re-subscribe before sending more calls. */

@@ -1,7 +1,7 @@
 /** A plain WebSocket client of the inspector relay, as the browser page is (inspector and inspector-picture tests). */
 import type { TestContext } from 'node:test';
 import { WebSocket } from 'ws';
-import { parseInspectorMessage, type InspectorMessage } from '../../src/observability/inspector-picture.js';
+import { parseInspectorMessage, type InspectorMessage } from '../../scripts/lib/inspector-picture.js';
 import { startInspector } from '../../src/observability/inspector.js';
 
 export type Message = InspectorMessage;

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createActor } from 'xstate';
-import { parseInspectorMessage, renderInspectorSession, type InspectorMessage, type InspectorRecording } from '../../src/observability/inspector-picture.js';
+import { parseInspectorMessage, renderInspectorSession, type InspectorMessage, type InspectorRecording } from '../../scripts/lib/inspector-picture.js';
 import { demoMachine, startInspectedFramework } from './fixtures.js';
 import { definitionId, inspectorWithClient } from './inspector-client.js';
 

@@ -20,7 +20,7 @@ export interface InspectorMessage {
   rootId?: string;
   /** @xstate.actor: the parent actor's sessionId. */
   parentId?: string;
-  /** @xstate.actor: the actor's id (a task actor's id is its place in the round; its task id is in its context). */
+  /** @xstate.actor: the actor's name (its id, or its machine's id; reported tasks are named `task`, their session id is `task:<task id>`). */
   name?: string;
   /** @xstate.actor: the machine (or actor logic) as JSON text. */
   definition?: string;

@@ -1,6 +1,7 @@
 /**
  * The machine part of `/state`: an actor's state value and status, and its
- * children's, recursively (framework → job → tasks). Runtime code passes
+ * children's, recursively (framework → job, subscription; tasks are data in the
+ * job's context, not actors, and /state lists them from the signals). Runtime code passes
  * `() => describeActors({ framework: actor })` as `getMachineStates`.
  */
 import type { AnyActorRef } from 'xstate';
@@ -11,7 +12,7 @@ export interface ActorDescription {
   children?: Record<string, ActorDescription>;
 }
 
-/** Deeper actors are left out (the machines nest three levels). */
+/** Deeper actors are left out (the machines nest two levels). */
 const MAX_DEPTH = 4;
 
 export function describeActors(actors: Record<string, AnyActorRef | undefined>): Record<string, ActorDescription> {

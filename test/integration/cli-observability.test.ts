@@ -49,7 +49,7 @@ describe('CLI observability flags', () => {
     assert.equal(code, 0, cli.messages().join('\n'));
   });
 
-  it('--inspect relays the live framework, job and task actors to a WebSocket client', async (t) => {
+  it('--inspect relays the live framework and job actors, and the tasks as task actors, to a WebSocket client', async (t) => {
     const cluster = await withCluster(t);
     const port = await freePort();
     const cli = runCli(t, ['--master', cluster.masters[0]!.hostPort, '--cmd', 'sleep 1', '--maxtasks', '1', '--wait', '3', '--rounds', '2', '--inspect', String(port)]);

@@ -104,6 +104,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
         definitions: () => [config.job],
         ...(config.master.kind === 'local' ? { sandboxOf: (taskId: string) => local?.sandboxOf(taskId) } : {}),
         masterUi: (master: string) => `${masterScheme(config)}://${master}`,
+        frameworkActor: () => actor,
       },
     });
   } catch (err) {

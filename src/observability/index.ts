@@ -7,11 +7,15 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { TaskInspection } from '../../machines/contract.js';
-import type { RunHistory } from '../history/index.js';
+import type { RunHistory, TaskRow } from '../history/index.js';
 import type { Signals } from '../runtime/signals.js';
 import { apiRoutes, type Route } from './api/api-routes.js';
 import type { BearerToken } from './api/bearer-token.js';
-import type { JobDefinition, TaskOutputLinks } from './api/job-views.js';
+import { taskView, type JobDefinition, type JobSources, type TaskOutputLinks } from './api/job-views.js';
+import { liveStream } from './api/live-stream.js';
+import { activeStates } from './dashboard/active-states.js';
+import { dashboardFiles } from './dashboard/static-files.js';
+import type { AnyActorRef } from 'xstate';
 import { startInspector } from './inspector.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { startProgressLine, type ProgressLine, type ProgressStream } from './progress.js';
@@ -48,6 +52,8 @@ export interface ObservabilityOptions {
     sandboxOf?: (taskId: string) => string | undefined;
     /** On a real cluster: the Mesos master UI's base URL for `host:port` (links to task sandboxes). */
     masterUi?: (master: string) => string;
+    /** The framework actor, for the live charts' active states. */
+    frameworkActor?: () => AnyActorRef | undefined;
   };
 }
 
@@ -90,13 +96,20 @@ export async function attachObservability(options: ObservabilityOptions): Promis
         const framework: FrameworkWhere = { id: null, master: null };
         options.signals.on('subscribed', ({ frameworkId, master }) => Object.assign(framework, { id: frameworkId, master }));
         options.signals.on('leaderChanged', ({ master }) => { framework.master = master; });
-        routes.push(apiRoutes({
+        const sources: JobSources = {
           history: api.history,
           definitions: api.definitions,
           view: () => view.snapshot(),
           outputLinks: (job, task) => outputLinks(job, task.taskId, task.agentId, framework, api),
-          ...(api.sandboxOf ? { sandboxOf: api.sandboxOf } : {}),
-        }));
+        };
+        const live = liveStream({
+          history: api.history,
+          signals: options.signals,
+          activeStates: () => activeStates(api.frameworkActor?.(), tasksOf(api.history, api.definitions())),
+          taskJson: (job, task) => taskView(job, task, sources),
+        });
+        closers.push(() => live.close());
+        routes.push(dashboardFiles(), live.route, apiRoutes({ ...sources, ...(api.sandboxOf ? { sandboxOf: api.sandboxOf } : {}) }));
       }
       const server = await startStatusServer({
         port: options.httpPort,
@@ -146,4 +159,9 @@ function outputLinks(job: string, taskId: string, agentId: string | undefined, f
   if (!api.masterUi || master === null || id === null || agentId === undefined) return undefined;
   // A command task's executor has the task's id.
   return { sandbox: `${api.masterUi(master)}/#/agents/${encodeURIComponent(agentId)}/frameworks/${encodeURIComponent(id)}/executors/${encodeURIComponent(taskId)}/browse` };
+}
+
+/** Every job's current tasks, one after another, without copying them. */
+function* tasksOf(history: RunHistory, definitions: readonly JobDefinition[]): Generator<TaskRow> {
+  for (const def of definitions) yield* history.tasks(def.name).values();
 }

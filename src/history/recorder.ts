@@ -22,6 +22,7 @@ export function recordRuns(signals: Signals, history: RunHistory, job: RecordedJ
     roundStarted: ({ round, tasks }) => history.roundStarted(name, round, tasks),
     taskLaunched: ({ round, taskId, agentId }) => history.taskLaunched(name, round, taskId, agentId, tasksPerRound),
     taskState: ({ round, ...update }) => history.taskState(name, round, update, tasksPerRound),
+    taskUnlaunched: ({ round, taskId, reason }) => history.taskUnlaunched(name, round, taskId, reason, tasksPerRound),
     taskEnded: ({ round, ...ended }) => history.taskEnded(name, round, ended, tasksPerRound),
     roundFinished: ({ round, finished, failed }) => history.roundFinished(name, round, finished, failed, tasksPerRound),
   };

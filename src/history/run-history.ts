@@ -11,7 +11,7 @@ import { FAILURES_LISTED, MESSAGE_LIMIT, type FailedTask, type HistoryDocument, 
 
 export interface TaskRow {
   taskId: string;
-  /** Mesos task state (TASK_STAGING ... TASK_FINISHED); PENDING before its first update. */
+  /** Mesos task state (TASK_STAGING ... TASK_FINISHED); PENDING before its first update; NOT_LAUNCHED when its ACCEPT never reached the master. */
   state: string;
   agentId?: string;
   reason?: string;
@@ -180,6 +180,16 @@ export class RunHistory {
     }
     this.emit({ kind: 'task', job, task: row });
     this.emit({ kind: 'run', job, run, what: 'updated' });
+  }
+
+  /** The task's ACCEPT never reached the master: it ends without counting, and the round launches another in its place. */
+  taskUnlaunched(job: string, round: number, taskId: string, reason: string, tasksPerRound: number): void {
+    if (!this.runFor(job, round, tasksPerRound)) return;
+    const row = this.row(job, taskId);
+    if (row.endedAt !== undefined) return;
+    const at = this.now();
+    Object.assign(row, { state: 'NOT_LAUNCHED', reason, updatedAt: at, endedAt: at });
+    this.emit({ kind: 'task', job, task: row });
   }
 
   /** The machines' counts are the truth for the totals. */

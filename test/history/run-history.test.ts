@@ -78,14 +78,17 @@ describe('run history', () => {
     assert.equal(history.run('etl', 1), undefined);
   });
 
-  it('counts a launch beyond the round\'s tasks as retried', () => {
+  it('counts a task launched again after its ACCEPT never reached the master as retried', () => {
     const history = new RunHistory({ limit: 10 });
     const signals = new Signals();
     recordRuns(signals, history, { name: 'etl', tasksPerRound: 1 });
     signals.emit('roundStarted', { round: 1, tasks: 1 });
     signals.emit('taskLaunched', { taskId: 'a', round: 1, agentId: 's1' });
+    signals.emit('taskUnlaunched', { taskId: 'a', round: 1, reason: 'the ACCEPT never reached the master' });
     signals.emit('taskLaunched', { taskId: 'b', round: 1, agentId: 's1' });
     assert.equal(history.current('etl')?.retried, 1);
+    assert.equal(history.tasks('etl').get('a')?.state, 'NOT_LAUNCHED');
+    assert.equal(history.current('etl')?.failed, 0, 'a task that never launched is not a failure');
   });
 
   it('carries a round on after a restart (no roundStarted), and closes a round a reset left open as interrupted', () => {

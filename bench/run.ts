@@ -1,20 +1,23 @@
 /**
- * `npm run bench`: runs every figure against the embedded master's simulated
- * mode on loopback and writes bench/results.json, bench/RESULTS.md and
+ * `npm run bench`: runs every figure against `local-master --mode simulated`
+ * in its own process (the master, as a real one is), with the scheduler as
+ * the real CLI process, and writes bench/results.json, bench/RESULTS.md and
  * bench/results.svg. BENCH_QUICK=1 for small sizes; BENCH_ONLY=a,b for some
- * modules (memory, offers, updates, hold, failover, compare);
+ * modules (updates, launch, hold, cpu, ha, compare, memory);
  * BENCH_OUT=dir writes the results there instead of bench/.
+ * Builds dist/ first (the CLI the bench runs) unless BENCH_NO_BUILD=1.
  * Re-executes itself with --expose-gc when started without it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runFailover } from './figures/failover.js';
+import { runCpu } from './figures/cpu.js';
+import { runHa } from './figures/ha.js';
 import { runHoldTime } from './figures/hold-time.js';
+import { runLaunch } from './figures/launch.js';
 import { runMemory } from './figures/memory.js';
 import { runMesosFramework } from './figures/mesos-framework.js';
-import { runOffers } from './figures/offers.js';
 import { runUpdates } from './figures/updates.js';
 import { machineInfo } from './lib/machine.js';
 import type { BenchOptions } from './lib/options.js';
@@ -40,13 +43,23 @@ function benchCommand(): string {
 }
 
 const MODULES: Array<[string, (o: BenchOptions) => Promise<FigureOutput>]> = [
-  ['memory', runMemory],
-  ['offers', runOffers],
   ['updates', runUpdates],
+  ['launch', runLaunch],
   ['hold', runHoldTime],
-  ['failover', runFailover],
+  ['cpu', runCpu],
+  ['ha', runHa],
   ['compare', runMesosFramework],
+  ['memory', runMemory],
 ];
+
+if (process.env['BENCH_NO_BUILD'] !== '1') {
+  // The bench runs the built CLI (dist/src/cli/main.js): build it from this tree first.
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: join(here, '..'), stdio: 'inherit' });
+  if (build.status !== 0) {
+    process.stderr.write('bench: npm run build failed\n');
+    process.exit(1);
+  }
+}
 
 const started = Date.now();
 const quick = process.env['BENCH_QUICK'] === '1';

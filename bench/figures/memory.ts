@@ -1,18 +1,16 @@
 /**
- * Memory while tracking many tasks, and its growth over many task lifecycles.
+ * Memory growth over 1,000,000 task lifecycles.
  *
  * Drives the real framework machine (buildFrameworkMachine, with its job and
  * task machines) directly with synthetic events, in-memory effects and a
- * SimulatedClock: going through HTTP for a million lifecycles would take far
- * longer than the bench budget, and the question is what the scheduler's own
- * state costs. Calls are counted, persisted states and notifications dropped.
+ * SimulatedClock: through HTTP a million lifecycles would take far longer than
+ * the bench budget, and the question is whether the scheduler's own state
+ * leaks. Calls are counted, persisted states and notifications dropped.
  * Readings are taken after a full GC (node --expose-gc).
  *
- * - tracking: one round of 100,000 tasks launched from offers in steps, each
- *   task RUNNING (a sample only, see below), heap and RSS per tracked task.
- * - lifecycles: rounds of T tasks with no cooldown; each task is launched,
- *   goes RUNNING then FINISHED (each update ACKed); heap sampled as rounds
- *   go by; growth = last sample vs the first sample after warm-up.
+ * Rounds of T tasks with no cooldown; each task is launched, goes RUNNING then
+ * FINISHED (each update ACKed); heap sampled as rounds go by; growth = last
+ * sample vs the first sample after warm-up.
  */
 import { createActor, fromCallback, SimulatedClock, type EventObject } from 'xstate';
 import type { FrameworkInput, SubscriptionEvent, SubscriptionInput } from '../../machines/contract.js';
@@ -21,9 +19,7 @@ import type { Call, Offer, TaskState } from '../../src/mesos/types.js';
 import { envInt, type BenchOptions } from '../lib/options.js';
 import { figure, notMeasured, type Figure, type FigureOutput, type PlotSeries } from '../lib/results.js';
 import { hasGc, memory, nowMs } from '../lib/stats.js';
-import { buildWithNonFinalTasks, taskEndStatesAreFinal } from '../experiments/task-not-final.js';
 
-export const MEMORY_TARGET = { kind: 'max<' as const, value: 2048, text: '< 2 KiB per tracked task' };
 export const GROWTH_TARGET = { kind: 'max<' as const, value: 5, text: '< 5% growth over 1,000,000 lifecycles' };
 
 export class Driver {
@@ -113,77 +109,9 @@ export class Driver {
   }
 }
 
-async function tracking(total: number, budgetMs: number, series: PlotSeries[], log: (l: string) => void): Promise<Figure[]> {
-  const base = memory();
-  const d = new Driver(total, 1);
-  const afterStart = memory();
-  const step = Math.min(1000, total);
-  const perOffer = 100;
-  const heapPts: Array<[number, number]> = [[0, 0]];
-  const rssPts: Array<[number, number]> = [[0, 0]];
-  const launchMs: Array<[number, number]> = [];
-  const start = nowMs();
-  let stoppedEarly = false;
-  while (d.launched.length < total) {
-    // Stop when the next event would overrun the budget (each one is slower than the last).
-    const lastMs = launchMs[launchMs.length - 1]?.[1] ?? 0;
-    if (nowMs() - start + lastMs * 1.5 > budgetMs) { stoppedEarly = true; break; }
-    const want = Math.min(step, total - d.launched.length);
-    const t = nowMs();
-    d.offer(Math.ceil(want / perOffer), perOffer);
-    launchMs.push([d.launched.length, nowMs() - t]);
-    if (launchMs.length % 5 === 0 || d.launched.length >= total) {
-      const m = memory();
-      heapPts.push([d.launched.length, (m.heapUsed - afterStart.heapUsed) / 1048576]);
-      rssPts.push([d.launched.length, (m.rss - afterStart.rss) / 1048576]);
-      log(`memory: ${d.launched.length} tasks tracked, last OFFERS event ${launchMs[launchMs.length - 1]![1].toFixed(0)} ms`);
-    }
-  }
-  const tracked = d.launched.length;
-  // What one status update costs with this many tasks tracked (a sample of RUNNING updates).
-  const sample = d.launched.slice(0, 10);
-  const t = nowMs();
-  for (const task of sample) d.update(task.taskId, task.agentId, 'TASK_RUNNING');
-  const updateMs = (nowMs() - t) / sample.length;
-  // And what a task's end costs (it is counted, persisted, and its actor stopped).
-  const t2 = nowMs();
-  for (const task of sample) d.update(task.taskId, task.agentId, 'TASK_FINISHED');
-  const endMs = (nowMs() - t2) / sample.length;
-  const m = memory();
-  const heapPerTask = (m.heapUsed - afterStart.heapUsed) / tracked;
-  const rssPerTask = (m.rss - afterStart.rss) / tracked;
-  if (heapPts[heapPts.length - 1]?.[0] !== tracked) {
-    heapPts.push([tracked, (m.heapUsed - afterStart.heapUsed) / 1048576]);
-    rssPts.push([tracked, (m.rss - afterStart.rss) / 1048576]);
-  }
-  series.push({ chart: 'memory', name: 'heap used (MiB)', points: heapPts }, { chart: 'memory', name: 'RSS (MiB)', points: rssPts });
-  const reached = stoppedEarly ? ` (target ${total} not reached within the ${Math.round(budgetMs / 1000)} s budget: launching gets slower as tasks are tracked, see launchEventMs)` : '';
-  const common = `${tracked} tasks launched from offers, ${step} per OFFERS event, into one round (machines driven directly, in-memory effects); baseline after the actor started and subscribed${reached}`;
-  series.push({ chart: 'launch', name: `ms per OFFERS event launching ${step} tasks`, points: launchMs });
-  return [
-    figure({
-      id: 'memory.heap_per_task', name: `Heap per tracked task (${tracked} tasks)`, value: heapPerTask, unit: 'bytes/task', target: MEMORY_TARGET,
-      notes: common,
-      detail: { heapUsedMiB: m.heapUsed / 1048576, baselineHeapMiB: afterStart.heapUsed / 1048576, processBaselineHeapMiB: base.heapUsed / 1048576, launchEventMs: launchMs.filter((_, i) => i % 5 === 0 || i === launchMs.length - 1), target: total },
-    }),
-    figure({
-      id: 'memory.rss_per_task', name: `RSS per tracked task (${tracked} tasks)`, value: rssPerTask, unit: 'bytes/task', target: MEMORY_TARGET,
-      notes: common, detail: { rssMiB: m.rss / 1048576, baselineRssMiB: afterStart.rss / 1048576 },
-    }),
-    figure({
-      id: 'memory.update_ms_at_100k', name: `Time to handle one status update with ${tracked} tasks tracked`, value: updateMs, unit: 'ms',
-      notes: 'machines only (no I/O); mean of 10 TASK_RUNNING updates. Does not grow with the tasks tracked: the job keeps them in a persistent map (O(log n) per update) and builds the persisted state only when it is written',
-    }),
-    figure({
-      id: 'memory.end_ms_at_100k', name: `Time to handle a task's end with ${tracked} tasks tracked`, value: endMs, unit: 'ms',
-      notes: `machines only (no I/O); mean of 10 TASK_FINISHED updates of the tasks above while the other ${tracked - sample.length} are still in flight (in LAUNCHED, each with its launch timer). Grows with the tasks in flight: stopping the ended task's actor makes xstate copy the job's children map and scan every scheduled timer of the actor system (see NOTES.md)`,
-    }),
-  ];
-}
-
-async function lifecycles(total: number, perRound: number, budgetMs: number, series: PlotSeries[], log: (l: string) => void, variant?: { label: string; build: typeof buildFrameworkMachine }): Promise<Figure[]> {
+async function lifecycles(total: number, perRound: number, budgetMs: number, series: PlotSeries[], log: (l: string) => void): Promise<Figure[]> {
   const rounds = Math.ceil(total / perRound);
-  const d = new Driver(perRound, 0, variant?.build);
+  const d = new Driver(perRound, 0);
   const samples: Array<{ lifecycles: number; heap: number; rss: number }> = [];
   const start = nowMs();
   let done = 0;
@@ -216,20 +144,19 @@ async function lifecycles(total: number, perRound: number, budgetMs: number, ser
   const last = samples[samples.length - 1]!;
   const heapGrowth = ((last.heap - warm.heap) / warm.heap) * 100;
   const rssGrowth = ((last.rss - warm.rss) / warm.rss) * 100;
-  const suffix = variant ? ` ${variant.label}` : '';
   series.push(
-    { chart: 'lifecycles', name: `heap used (MiB)${suffix}`, points: samples.map((s) => [s.lifecycles, s.heap / 1048576]) },
-    { chart: 'lifecycles', name: `RSS (MiB)${suffix}`, points: samples.map((s) => [s.lifecycles, s.rss / 1048576]) },
+    { chart: 'lifecycles', name: `heap used (MiB)`, points: samples.map((s) => [s.lifecycles, s.heap / 1048576]) },
+    { chart: 'lifecycles', name: `RSS (MiB)`, points: samples.map((s) => [s.lifecycles, s.rss / 1048576]) },
   );
   const short = stoppedEarly ? ` (target ${total} not reached within the ${Math.round(budgetMs / 1000)} s budget at ${((done * 1000) / ms).toFixed(0)} lifecycles/s)` : '';
   const notes = `${done} lifecycles (launch, RUNNING, FINISHED, 2 ACKs each) in ${Math.ceil(done / perRound)} rounds of ${perRound} tasks, machines driven directly; growth from ${warm.lifecycles} lifecycles (after warm-up) to ${last.lifecycles}${short}`;
   return [
     figure({
-      id: `memory.heap_growth${variant ? '.fixed' : ''}`, name: `Heap growth over ${done} task lifecycles${suffix}`, value: heapGrowth, unit: '%', target: GROWTH_TARGET, notes,
+      id: 'memory.heap_growth', name: `Heap growth over ${done} task lifecycles`, value: heapGrowth, unit: '%', target: GROWTH_TARGET, notes,
       detail: { fromMiB: warm.heap / 1048576, toMiB: last.heap / 1048576, lifecyclesPerSecond: (done * 1000) / ms, acks: d.acks },
     }),
     figure({
-      id: `memory.rss_growth${variant ? '.fixed' : ''}`, name: `RSS growth over ${done} task lifecycles${suffix}`, value: rssGrowth, unit: '%', target: GROWTH_TARGET, notes,
+      id: 'memory.rss_growth', name: `RSS growth over ${done} task lifecycles`, value: rssGrowth, unit: '%', target: GROWTH_TARGET, notes,
       detail: { fromMiB: warm.rss / 1048576, toMiB: last.rss / 1048576 },
     }),
   ];
@@ -237,28 +164,18 @@ async function lifecycles(total: number, perRound: number, budgetMs: number, ser
 
 export async function runMemory(opts: BenchOptions): Promise<FigureOutput> {
   if (!hasGc()) {
-    return { figures: [notMeasured('memory.heap_per_task', 'Heap per tracked task', 'bytes/task', 'run node with --expose-gc', MEMORY_TARGET)] };
+    return { figures: [notMeasured('memory.heap_growth', 'Heap growth over task lifecycles', '%', 'run node with --expose-gc', GROWTH_TARGET)] };
   }
   const series: PlotSeries[] = [];
-  const tracked = envInt('BENCH_TRACKED_TASKS', opts.quick ? 10_000 : 100_000);
   const total = envInt('BENCH_LIFECYCLES', opts.quick ? 20_000 : 1_000_000);
   const perRound = envInt('BENCH_ROUND_TASKS', 100);
-  opts.log(`memory: tracking ${tracked} tasks`);
-  const a = await tracking(tracked, envInt('BENCH_TRACK_BUDGET_S', opts.quick ? 15 : 45) * 1000, series, opts.log);
   opts.log(`memory: ${total} lifecycles in rounds of ${perRound}`);
   const budget = envInt('BENCH_LIFECYCLE_BUDGET_S', opts.quick ? 15 : 420) * 1000;
-  const b = await lifecycles(total, perRound, budget, series, opts.log);
-  // The fix for the growth found here (task end states not final) is measured beside the
-  // machines as they are, for as long as machines/task still has final end states.
-  let c: Figure[] = [];
-  if (taskEndStatesAreFinal()) {
-    opts.log('memory: the same with task end states not final (proposed fix, bench/experiments/task-not-final.ts)');
-    c = await lifecycles(total, perRound, budget, series, opts.log, { label: '(task end states not final: proposed fix)', build: buildWithNonFinalTasks });
-  }
+  const figures = await lifecycles(total, perRound, budget, series, opts.log);
   return {
-    figures: [...a, ...b, ...c], series,
+    figures, series,
     method: [
-      'Memory: the framework machine (with its job and task machines) driven directly with synthetic SUBSCRIBED/OFFERS/UPDATE events, in-memory effects and a SimulatedClock (through HTTP a million lifecycles would not fit the time budget). Heap and RSS after a full GC (--expose-gc).',
+      'Memory over lifecycles: the framework machine (with its job and task machines) driven directly with synthetic SUBSCRIBED/OFFERS/UPDATE events, in-memory effects and a SimulatedClock (through HTTP a million lifecycles would not fit the time budget). Heap and RSS after a full GC (--expose-gc).',
     ],
   };
 }

@@ -2,7 +2,8 @@
  * The do-nothing client: subscribes over protobuf, splits the RecordIO stream,
  * decodes each event with protobufjs alone (no toObject, no scheduler logic)
  * and lets the bench answer with calls encoded by protobufjs. Calls go over
- * one keep-alive connection in order, as the scheduler's do, so the two are
+ * as many keep-alive connections as the scheduler used in the same run
+ * (counted at the master), one call at a time on each, so the two are
  * limited by the same round trips.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ import { protoRoot } from '../../src/mesos/codec.js';
 import { RecordIODecoder } from '../../src/mesos/recordio.js';
 
 const CallType = protoRoot.lookupType('mesos.v1.scheduler.Call');
-export const EventType = protoRoot.lookupType('mesos.v1.scheduler.Event');
+const EventType = protoRoot.lookupType('mesos.v1.scheduler.Event');
 const EventTypes = protoRoot.lookupEnum('mesos.v1.scheduler.Event.Type').values;
 export const EVENT = { SUBSCRIBED: EventTypes['SUBSCRIBED']!, OFFERS: EventTypes['OFFERS']!, UPDATE: EventTypes['UPDATE']! };
 const PROTOBUF = 'application/x-protobuf';
@@ -21,7 +22,7 @@ const PROTOBUF = 'application/x-protobuf';
 export interface RawEvent {
   type: number;
   subscribed?: { framework_id: { value: string } };
-  offers?: { offers: Array<{ id: { value: string }; agent_id: { value: string } }> };
+  offers?: { offers: Array<{ id: { value: string }; agent_id: { value: string }; resources?: Array<{ name: string; scalar?: { value: number } }> }> };
   update?: { status: { task_id: { value: string }; agent_id?: { value: string }; uuid?: Uint8Array; state: number } };
 }
 
@@ -32,14 +33,14 @@ export function encodeRawCall(call: Record<string, unknown>): Uint8Array {
 export class RawClient {
   frameworkId: string | undefined;
   streamId: string | undefined;
-  /** Every chunk of the event stream, when capturing. */
-  readonly captured: Buffer[] = [];
   private readonly streamAgent = new Agent({ pipelining: 1, bodyTimeout: 0 });
-  private readonly callAgent = new Agent({ pipelining: 1, connections: 1 });
+  private readonly callAgent: Agent;
   private readonly controller = new AbortController();
   private done: Promise<void> | undefined;
 
-  constructor(private readonly baseUrl: string, private readonly opts: { capture?: boolean; name?: string } = {}) {}
+  constructor(private readonly baseUrl: string, private readonly opts: { name?: string; connections?: number } = {}) {
+    this.callAgent = new Agent({ pipelining: 1, connections: Math.max(1, opts.connections ?? 1) });
+  }
 
   /** Subscribes; resolves once SUBSCRIBED arrived. `onEvent` sees every event after that. */
   async subscribe(onEvent: (event: RawEvent, message: protobuf.Message) => void): Promise<string> {
@@ -59,7 +60,6 @@ export class RawClient {
     this.done = (async () => {
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          if (this.opts.capture) this.captured.push(chunk);
           for (const record of decoder.push(chunk)) {
             const message = EventType.decode(record);
             const event = message as unknown as RawEvent;
@@ -93,6 +93,11 @@ export class RawClient {
     return this.call({ type: 'DECLINE', decline: { offer_ids: offerIds.map((value) => ({ value })), filters: { refuse_seconds: refuseSeconds } } });
   }
 
+  /** One ACCEPT of one offer launching `tasks` (the TaskInfos the scheduler would send, no state kept). */
+  launch(offerId: string, tasks: Array<Record<string, unknown>>, refuseSeconds = 3600): Promise<number> {
+    return this.call({ type: 'ACCEPT', accept: { offer_ids: [{ value: offerId }], operations: [{ type: 'LAUNCH', launch: { task_infos: tasks } }], filters: { refuse_seconds: refuseSeconds } } });
+  }
+
   acknowledge(agentId: string, taskId: string, uuid: Uint8Array): Promise<number> {
     return this.call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: agentId }, task_id: { value: taskId }, uuid } });
   }
@@ -104,6 +109,22 @@ export class RawClient {
     await this.callAgent.close().catch(() => {});
     await this.streamAgent.destroy().catch(() => {});
   }
+}
+
+/** A command TaskInfo of `cpus` and `mem` on `agentId`, as the scheduler builds them. */
+export function rawTaskInfo(id: string, agentId: string, cpus: number, mem: number): Record<string, unknown> {
+  return {
+    name: id, task_id: { value: id }, agent_id: { value: agentId },
+    resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: cpus } }, { name: 'mem', type: 'SCALAR', scalar: { value: mem } }],
+    command: { value: 'true' },
+  };
+}
+
+/** Scalar value of the named resource in a decoded offer. */
+export function offerScalar(offer: { resources?: Array<{ name: string; scalar?: { value: number } }> }, name: string): number {
+  let total = 0;
+  for (const r of offer.resources ?? []) if (r.name === name) total += r.scalar?.value ?? 0;
+  return total;
 }
 
 export function randomUuid(): Uint8Array {

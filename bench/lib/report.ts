@@ -18,10 +18,8 @@ export interface Results {
 }
 
 const CHARTS: Record<string, { title: string; xLabel: string; yLabel: string; logX?: boolean }> = {
-  offers: { title: 'Offers handled per second vs agents', xLabel: 'agents (offers per event)', yLabel: 'offers/s', logX: true },
-  updates: { title: 'Status updates (with ACK) per second vs tasks in flight', xLabel: 'tasks launched at once', yLabel: 'updates/s' },
-  memory: { title: 'Memory above baseline vs tracked tasks', xLabel: 'tracked tasks', yLabel: 'MiB' },
-  launch: { title: 'Time to launch 1000 more tasks vs tasks already tracked', xLabel: 'tracked tasks', yLabel: 'ms per OFFERS event' },
+  updates: { title: 'Status updates (with ACK) per second vs tasks in flight', xLabel: 'tasks launched at once', yLabel: 'updates/s', logX: true },
+  cpu: { title: 'CLI CPU time per task vs tasks per round', xLabel: 'tasks per round', yLabel: 'ms per task', logX: true },
   lifecycles: { title: 'Memory over task lifecycles', xLabel: 'task lifecycles', yLabel: 'MiB' },
 };
 
@@ -56,7 +54,7 @@ export function renderMarkdown(r: Results, notesFile?: string): string {
   lines.push('```sh', r.command, '```', '');
   const envs = Object.entries(r.env);
   lines.push(envs.length > 0 ? `Environment: ${envs.map(([k, v]) => `\`${k}=${v}\``).join(' ')}` : 'Environment: none of the BENCH_* variables set (full sizes).', '');
-  lines.push('Sizes can be scaled down with `BENCH_QUICK=1`, and per figure with `BENCH_AGENTS`, `BENCH_OFFER_EVENTS`, `BENCH_UPDATE_TASKS`, `BENCH_HOLD_AGENTS`, `BENCH_HOLD_ROUNDS`, `BENCH_TRACKED_TASKS`, `BENCH_LIFECYCLES`, `BENCH_TRACK_BUDGET_S`, `BENCH_LIFECYCLE_BUDGET_S`, `BENCH_FAILOVERS`, `BENCH_MF_AGENTS`, `BENCH_MF_EVENTS`, `BENCH_MF_TASKS`; `BENCH_ONLY=memory,offers,updates,hold,failover,compare` runs some modules; `BENCH_OUT=dir` writes the results elsewhere (smoke runs).', '');
+  lines.push('Sizes can be scaled down with `BENCH_QUICK=1`, and per figure with `BENCH_UPDATE_TASKS`, `BENCH_LAUNCH_TASKS`, `BENCH_LAUNCH_AGENTS`, `BENCH_INFLIGHT_SMALL`, `BENCH_PROBES`, `BENCH_HOLD_AGENTS`, `BENCH_HOLD_ROUNDS`, `BENCH_CPU_TASKS`, `BENCH_ROUND_SMALL`, `BENCH_ROUND_LARGE`, `BENCH_HA_TASKS`, `BENCH_HA_AGENTS`, `BENCH_MF_TASKS`, `BENCH_LIFECYCLES`, `BENCH_LIFECYCLE_BUDGET_S` (and time limits `BENCH_*_TIMEOUT_S`); `BENCH_ONLY=updates,launch,hold,cpu,ha,compare,memory` runs some modules; `BENCH_OUT=dir` writes the results elsewhere (smoke runs); `BENCH_NO_BUILD=1` skips building dist/.', '');
   lines.push('## Figures', '');
   lines.push('Each throughput figure is measured in the same run as its limit; ratio = value / limit.', '');
   lines.push('| figure | value | unit | limit | ratio | target | met |', '|---|---:|---|---:|---:|---|---|');

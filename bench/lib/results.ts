@@ -5,8 +5,11 @@
  */
 
 export interface Target {
-  /** 'ratio>=': value/limit must be at least `value`; 'max<': value must be below; 'min>=': at least. */
-  kind: 'ratio>=' | 'max<' | 'min>=';
+  /**
+   * 'ratio>=' / 'ratio<=': value/limit at least / at most `value`;
+   * 'max<' / 'max<=': value below / at most; 'min>=': at least.
+   */
+  kind: 'ratio>=' | 'ratio<=' | 'max<' | 'max<=' | 'min>=';
   value: number;
   text: string;
 }
@@ -41,13 +44,19 @@ export function figure(spec: {
   id: string; name: string; value: number | null; unit: string; limit?: number | null; limitName?: string;
   target?: Target; notes?: string; detail?: Record<string, unknown>;
 }): Figure {
-  const limit = spec.limit ?? null;
+  // A value that could not be computed (NaN) is written as not measured.
+  if (spec.value !== null && !Number.isFinite(spec.value)) {
+    spec = { ...spec, value: null, notes: `not measured: no finite value (${String(spec.value)})${spec.notes ? `; ${spec.notes}` : ''}` };
+  }
+  const limit = spec.limit !== undefined && spec.limit !== null && Number.isFinite(spec.limit) ? spec.limit : null;
   const ratio = spec.value !== null && limit !== null && limit > 0 ? round(spec.value / limit, 3) : null;
   let met: boolean | null = null;
   if (spec.target && spec.value !== null) {
     const t = spec.target;
     if (t.kind === 'ratio>=') met = ratio === null ? null : ratio >= t.value;
+    else if (t.kind === 'ratio<=') met = ratio === null ? null : ratio <= t.value;
     else if (t.kind === 'max<') met = spec.value < t.value;
+    else if (t.kind === 'max<=') met = spec.value <= t.value;
     else met = spec.value >= t.value;
   }
   const out: Figure = {

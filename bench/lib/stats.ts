@@ -6,24 +6,6 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Nearest-rank percentile of `values` (p in 0..100); NaN when empty. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1]!;
-}
-
-export function median(values: readonly number[]): number {
-  return percentile(values, 50);
-}
-
-export function sum(values: readonly number[]): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s;
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -19,12 +19,19 @@
  *   POST /emulator/faults/lose-agent          {"agentId": "..."}: TASK_LOST / TASK_UNREACHABLE
  *   POST /emulator/faults/restart-agent       {"agentId": "..."}
  *   POST /emulator/faults/rescind-offers      rescind every outstanding offer
+ *   GET  /emulator/latency                    offer holds, update-to-ACK times, counters (latency-recorder.ts)
+ *   GET  /emulator/latency/tasks              tasks of connected frameworks by state, updates awaiting ACK
+ *   POST /emulator/latency/reset              start the counters and samples afresh
+ *   POST /emulator/latency/probe              {"kind": "update"|"end", "count": 100, "timeoutMs": 10000}:
+ *                                             timed probes one at a time, answered when done
+ *   POST /emulator/latency/end-all            kill every running task of connected frameworks ({"ended": n})
  *
  * Answers are JSON; faults answer {"ok": true}; mistakes answer 400/404/405
  * with {"error": "..."}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClusterFaults } from './index.js';
+import type { LatencyRecorder } from './latency-recorder.js';
 
 export interface AdminTarget {
   leaderIndex(): number | undefined;
@@ -35,6 +42,7 @@ export interface AdminTarget {
   tasks(): unknown[];
   agents(): unknown[];
   readonly faults: ClusterFaults;
+  readonly recorder: LatencyRecorder;
 }
 
 class AdminError extends Error {
@@ -67,6 +75,20 @@ function stringField(b: Record<string, unknown>, name: string): string {
   return v;
 }
 
+async function latencyRoute(recorder: LatencyRecorder, method: string, route: string, body: Buffer, res: ServerResponse): Promise<void> {
+  if (method !== 'POST') throw new AdminError(405, `use POST for /emulator/${route}`);
+  const b = parseBody(body);
+  if (route === 'latency/reset') { recorder.reset(); return json(res, 200, { ok: true }); }
+  if (route === 'latency/end-all') return json(res, 200, { ended: recorder.endAll() });
+  if (route === 'latency/probe') {
+    const kind = b.kind;
+    if (kind !== 'update' && kind !== 'end') throw new AdminError(400, "'kind' must be 'update' or 'end'");
+    const timeoutMs = b.timeoutMs === undefined ? 10_000 : numberField(b, 'timeoutMs');
+    return json(res, 200, await recorder.probe(kind, numberField(b, 'count'), timeoutMs));
+  }
+  throw new AdminError(404, `no admin route /emulator/${route}`);
+}
+
 export async function handleAdmin(target: AdminTarget, req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<void> {
   const method = req.method ?? 'GET';
   const route = path.slice('/emulator/'.length);
@@ -78,12 +100,15 @@ export async function handleAdmin(target: AdminTarget, req: IncomingMessage, res
       frameworks: () => target.frameworks(),
       tasks: () => target.tasks(),
       agents: () => target.agents(),
+      latency: () => target.recorder.summary(),
+      'latency/tasks': () => target.recorder.taskCounts(),
     };
     const get = gets[route];
     if (get) {
       if (method !== 'GET') throw new AdminError(405, `use GET for /emulator/${route}`);
       return json(res, 200, get());
     }
+    if (route.startsWith('latency/')) return await latencyRoute(target.recorder, method, route, body, res);
     if (!route.startsWith('faults/')) throw new AdminError(404, `no admin route /emulator/${route}`);
     if (method !== 'POST') throw new AdminError(405, `use POST for /emulator/${route}`);
     const b = parseBody(body);

@@ -26,7 +26,11 @@ import type { MasterCore } from './master.js';
 import { SchedulerStream } from './scheduler-stream.js';
 import { buildState } from './state-endpoint.js';
 
-export interface ReceivedCall { at: number; master: number; contentType: string; call: Call }
+export interface ReceivedCall {
+  at: number; master: number; contentType: string; call: Call;
+  /** The client's port: which of its connections carried the call. */
+  remotePort?: number;
+}
 export interface ResponseRecord { at: number; master: number; method: string; status: number; callType?: string }
 
 export interface MasterControl {
@@ -173,7 +177,7 @@ async function scheduler(index: number, ctl: MasterControl, req: IncomingMessage
     if (req.headers['mesos-stream-id'] !== undefined) return reply(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header");
     const sub = call.subscribe!;
     if (principal !== undefined && sub.framework_info.principal === undefined) sub.framework_info.principal = principal;
-    ctl.recordCall({ at: Date.now(), master: index, contentType, call });
+    ctl.recordCall({ at: Date.now(), master: index, contentType, call, ...(req.socket.remotePort !== undefined ? { remotePort: req.socket.remotePort } : {}) });
     ctl.recordResponse({ at: Date.now(), master: index, method, status: 200, callType });
     const streamId = randomUUID();
     res.writeHead(200, { 'Content-Type': CONTENT_TYPES[eventFormat], 'Mesos-Stream-Id': streamId });
@@ -196,7 +200,7 @@ async function scheduler(index: number, ctl: MasterControl, req: IncomingMessage
   if (streamId !== fw.stream.streamId) {
     return reply(400, `The stream ID '${String(streamId)}' included in this request didn't match the stream ID currently associated with framework ID ${fw.id}`);
   }
-  ctl.recordCall({ at: Date.now(), master: index, contentType, call });
+  ctl.recordCall({ at: Date.now(), master: index, contentType, call, ...(req.socket.remotePort !== undefined ? { remotePort: req.socket.remotePort } : {}) });
   const result = ctl.core.handleCall(fw, call);
   reply(result.status, result.body ?? '');
 }

@@ -24,6 +24,7 @@ import { ProcessRunner } from './executors/process-runner.js';
 import { SimulatedRunner } from './executors/simulated-runner.js';
 import type { TaskRunner } from './executors/types.js';
 import { createMasterServer, type MasterControl, type ReceivedCall, type ResponseRecord } from './http-server.js';
+import { LatencyRecorder } from './latency-recorder.js';
 import { MasterCore } from './master.js';
 import { frameworkSuppressed, type FrameworkRecord } from './model.js';
 import type { SchedulerStream } from './scheduler-stream.js';
@@ -138,6 +139,8 @@ class ClusterImpl extends EventEmitter implements Cluster {
   readonly responses: ResponseRecord[] = [];
   readonly faults: ClusterFaults;
   readonly core: MasterCore;
+  /** Offer holds and update-to-ACK times, for the bench (GET /emulator/latency). */
+  readonly recorder: LatencyRecorder;
   private readonly infos: MasterInfo[] = [];
   private readonly servers: http.Server[] = [];
   private readonly electedAt: Array<number | undefined> = [];
@@ -164,7 +167,9 @@ class ClusterImpl extends EventEmitter implements Cluster {
       runner,
       logger,
       leader: () => (this.leader === undefined ? undefined : this.infos[this.leader]),
+      onEventSent: (event) => this.recorder.eventSent(event),
     });
+    this.recorder = new LatencyRecorder(this.core);
     const core = this.core;
     this.faults = {
       electLeader: (index) => this.electLeader(index),
@@ -198,7 +203,7 @@ class ClusterImpl extends EventEmitter implements Cluster {
       responseDelayMs: () => this.delayMs,
       heartbeatsPaused: () => this.heartbeatsPaused,
       streams: this.streams,
-      recordCall: (rec) => { this.received.push(rec); this.emit('call', rec); },
+      recordCall: (rec) => { this.received.push(rec); this.recorder.callAccepted(rec.call, rec.remotePort); this.emit('call', rec); },
       recordResponse: (rec) => { this.responses.push(rec); },
       admin: (req, res, p, body) => handleAdmin(this, req, res, p, body),
     });

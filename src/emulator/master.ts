@@ -37,6 +37,8 @@ export interface MasterCoreOptions {
   logger: Logger;
   /** The current leader's MasterInfo, or undefined when there is none. */
   leader: () => MasterInfo | undefined;
+  /** Told of every event written to a framework's stream (latency-recorder.ts). */
+  onEventSent?: (event: Event) => void;
 }
 
 export interface CallResult { status: number; body?: string }
@@ -553,7 +555,9 @@ export class MasterCore extends EventEmitter {
   }
 
   send(fw: FrameworkRecord, event: Event): void {
-    fw.stream?.send(event);
+    if (!fw.stream || fw.stream.closed) return;
+    fw.stream.send(event);
+    this.opts.onEventSent?.(event);
   }
 
   /** Stops timers, agents and tasks. */

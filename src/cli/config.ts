@@ -43,6 +43,8 @@ export interface RawFlags {
   localCpus?: string;
   localMem?: string;
   callTimeout?: string;
+  stateTimeout?: string;
+  resetState?: boolean;
   httpPort?: string;
   httpHost?: string;
   httpTokenFile?: string;
@@ -239,6 +241,8 @@ export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
     localCpus: flags.localCpus === undefined ? env.machine.cpus : number('local-cpus', flags.localCpus, 'positive'),
     localMemMb: flags.localMem === undefined ? env.machine.memMb : number('local-mem', flags.localMem, 'positive'),
     callTimeoutMs: number('call-timeout', flags.callTimeout ?? DEFAULTS.callTimeout, 'positive') * 1000,
+    stateTimeoutMs: number('state-timeout', flags.stateTimeout ?? DEFAULTS.stateTimeout, 'positive') * 1000,
+    resetState: flags.resetState === true,
     ...(flags.httpPort !== undefined ? { httpPort: port('http-port', flags.httpPort, 0) } : {}),
     httpHost,
     ...(httpToken !== undefined ? { httpToken } : {}),

@@ -15,6 +15,7 @@ import { aroundProgressLine, attachObservability, describeActors, type Observabi
 import { createLogger } from '../observability/logger.js';
 import { Signals } from '../runtime/signals.js';
 import { runFromConfig } from '../runtime/run-from-config.js';
+import { StateStoreError } from '../state/store.js';
 import { normalizeGoFlags } from './argv.js';
 import { registerLocalMasterCommand } from './commands/local-master.js';
 import { ConfigError, PROGRAM_NAME, buildConfig, defaultStateFile, type Config, type ConfigEnv, type RawFlags } from './config.js';
@@ -130,6 +131,11 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       onLocalMaster: (started) => { local = started; },
     });
   } catch (err) {
+    if (err instanceof StateStoreError && err.code === 'STATE_OTHER_CLUSTER') {
+      // Bad input: the state given belongs elsewhere.
+      process.stderr.write(`${PROGRAM_NAME}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
     log.error({ err }, (err as Error).message);
     return EXIT_FAILURE;
   } finally {

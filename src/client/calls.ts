@@ -3,7 +3,9 @@
  * current subscription, with its Mesos-Stream-Id. Fire and forget: answers
  * other than 202/200 are logged, and those that mean the subscription is gone
  * are reported through `onSubscriptionLost` (the runtime turns that into the
- * machine's `call.failed`). Calls made while not subscribed are dropped.
+ * machine's `call.failed`). Calls made while not subscribed, or under another
+ * subscription than the current one, are dropped: a call never goes out with
+ * the stream id of a subscription newer than the one it was made under.
  */
 import type { Logger } from 'pino';
 import { request } from 'undici';
@@ -25,19 +27,34 @@ export interface CallSenderDeps {
 
 export type CallOutcome =
   | { kind: 'sent'; status: number }
-  | { kind: 'dropped' }
-  | { kind: 'failed'; error: ErrorRecord };
+  | { kind: 'dropped'; reason: string }
+  /**
+   * `reached` is false when the master surely did not act on the call: it
+   * answered with a non-2xx status, or no connection could be made. A call
+   * whose answer was lost (reset, timeout) counts as reached.
+   */
+  | { kind: 'failed'; error: ErrorRecord; reached: boolean };
+
+/** Connection errors that mean the request never left this process. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export class CallSender {
   constructor(private readonly deps: CallSenderDeps) {}
 
-  /** Sends one call; resolves with what happened, never rejects. */
-  async send(call: Call): Promise<CallOutcome> {
+  /**
+   * Sends one call made under subscription `generation` (undefined: made while
+   * not subscribed); resolves with what happened, never rejects.
+   */
+  async send(call: Call, generation: number | undefined): Promise<CallOutcome> {
     const session = this.deps.session.current;
     const type = call.type ?? 'UNKNOWN';
-    if (!session) {
+    if (!session || generation === undefined) {
       this.deps.log.debug({ call: type }, `dropped ${type} call: not subscribed`);
-      return { kind: 'dropped' };
+      return { kind: 'dropped', reason: 'not subscribed' };
+    }
+    if (session.generation !== generation) {
+      this.deps.log.debug({ call: type, generation, current: session.generation }, `dropped ${type} call: made under an earlier subscription`);
+      return { kind: 'dropped', reason: 'made under an earlier subscription' };
     }
     const full: Call = { ...call, framework_id: { value: session.frameworkId } };
     this.deps.log.debug({ call: type, generation: session.generation }, `call ${type}`);
@@ -46,7 +63,7 @@ export class CallSender {
     } catch (err) {
       const error = toErrorRecord(networkError(err, session.baseUrl));
       this.deps.log.warn({ call: type, code: error.code }, `${type} call failed: ${error.message}`);
-      return { kind: 'failed', error };
+      return { kind: 'failed', error, reached: !NOT_SENT_CODES.has(String((err as { code?: unknown } | null)?.code ?? '')) };
     }
   }
 
@@ -73,6 +90,6 @@ export class CallSender {
     } else {
       log.warn({ call: type, code: error.code, status: res.statusCode }, `${type} call refused: ${error.message}`);
     }
-    return { kind: 'failed', error };
+    return { kind: 'failed', error, reached: false };
   }
 }

@@ -22,6 +22,7 @@ export const DEFAULTS = Object.freeze({
   containerizer: 'docker',
   logFormat: 'auto',
   callTimeout: '75',
+  stateTimeout: '10',
   httpHost: '127.0.0.1',
   history: '100',
 });

@@ -46,6 +46,8 @@ export interface StateViewSnapshot {
     lastRound: { round: number; finished: number; failed: number } | null;
   };
   tasks: TaskView[];
+  /** The state store: `ok: false` while its writes fail (since when, and the last error). */
+  store: { ok: boolean; failingSince: string | null; error: string | null };
   counters: {
     offersReceived: number;
     offersAccepted: number;
@@ -62,6 +64,8 @@ export interface StateViewSnapshot {
 export interface StateView {
   /** True while subscribed to a master (what `/health` reports). */
   isSubscribed(): boolean;
+  /** The state store's health (`/health` reports 503 while its writes fail). */
+  storeHealth(): StateViewSnapshot['store'];
   snapshot(): StateViewSnapshot;
   stop(): void;
 }
@@ -85,6 +89,7 @@ export function createStateView(signals: Signals, options: { now?: () => number 
     },
     job: { round: 0, phase: 'starting', roundStartedAt: null, tasksPerRound: null, cooldownUntil: null, cooldownSecondsLeft: null, lastRound: null },
     tasks: [],
+    store: { ok: true, failingSince: null, error: null },
     counters: {
       offersReceived: 0,
       offersAccepted: 0,
@@ -202,11 +207,15 @@ export function createStateView(signals: Signals, options: { now?: () => number 
     acknowledged: () => {
       s.counters.acknowledgements++;
     },
+    storeHealth: ({ ok, failingSince, error }) => {
+      s.store = { ok, failingSince: failingSince === undefined ? null : iso(failingSince), error: error ?? null };
+    },
   };
   for (const [name, listener] of Object.entries(listeners)) signals.on(name as keyof SignalMap, listener as never);
 
   return {
     isSubscribed: () => s.framework.subscribed,
+    storeHealth: () => ({ ...s.store }),
     snapshot() {
       const left = cooldownUntil === null ? null : Math.max(0, Math.ceil((cooldownUntil - now()) / 1000));
       return structuredClone({

@@ -1,7 +1,7 @@
 /**
  * The status endpoint (`--http-port`): a small node:http server, on
  * 127.0.0.1 unless told otherwise, serving
- *   GET /health   200 while subscribed to a master, else 503 (JSON body)
+ *   GET /health   200 while subscribed to a master and the state store works, else 503 (JSON body)
  *   GET /state    JSON: framework, master, machine states, round, tasks, counters
  *   GET /metrics  Prometheus text format (prom-client)
  * and whatever `routes` answer (the API under /api, the dashboard at /);
@@ -100,7 +100,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Status
   }
   if (path === '/health') {
     const subscribed = options.view.isSubscribed();
-    return sendJson(res, subscribed ? 200 : 503, { status: subscribed ? 'ok' : 'unavailable', subscribed });
+    const store = options.view.storeHealth();
+    const ok = subscribed && store.ok;
+    return sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', subscribed, store });
   }
   if (path === '/state') {
     return sendJson(res, 200, { ...options.view.snapshot(), machines: machineStates(options) });

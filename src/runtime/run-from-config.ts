@@ -3,11 +3,13 @@
  * `--ha`, wait to be elected leader; pick the leader source (static list,
  * ZooKeeper, or the embedded master) and the state store; run the scheduler.
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LeaderSource } from '../client/leader-source.js';
 import type { Config } from '../config/run-config.js';
 import { historyStoreFor, keepHistory, type KeptHistory, type RunHistory } from '../history/index.js';
 import { LeaderElection } from '../zk/leader-election.js';
+import { clusterIdentity } from './cluster-identity.js';
 import { leaderSourceFor } from './leader-source-for.js';
 import { startLocalMaster, type LocalMaster } from './local-master.js';
 import { runScheduler, type RunDeps } from './scheduler.js';
@@ -78,13 +80,17 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
   let kept: KeptHistory | undefined;
   let exitCode: number | undefined;
   try {
-    const store = stateStoreFor(config, log, election);
+    const cluster = clusterIdentity(config.master);
+    // The embedded master's state lives and dies with it: a file in its own temporary directory.
+    const stateConfig = local ? { ...config, stateFile: join(local.workDir, 'state.json') } : config;
+    const store = stateStoreFor(stateConfig, log, election, cluster);
     if (options.history) {
       kept = await keepHistory(options.history, signals, { name: config.job.name, tasksPerRound: config.job.maxTasks },
-        historyStoreFor(config, election), log);
+        historyStoreFor(stateConfig, election), log);
     }
-    exitCode = await runScheduler(config, {
+    exitCode = await runScheduler(stateConfig, {
       log, source, store, signals, status,
+      ...(cluster !== undefined ? { cluster } : {}),
       ...(options.inspect ? { inspect: options.inspect } : {}),
       ...(options.inspectTask ? { inspectTask: options.inspectTask } : {}),
       ...(options.onActor ? { onActor: options.onActor } : {}),

@@ -16,11 +16,14 @@ import { createSubscriptionLogic } from '../client/subscription.js';
 import { MesosTransport } from '../client/transport.js';
 import type { Config } from '../config/run-config.js';
 import type { Call, FrameworkInfo } from '../mesos/types.js';
-import type { StateStore } from '../state/store.js';
+import type { StateChange, StateStore } from '../state/store.js';
 import { buildFrameworkMachine } from '../../machines/index.js';
+import { CallQueue } from './call-order.js';
+import { stateForCluster } from './cluster-identity.js';
 import { handleNotification } from './notifications.js';
 import { OfferTracker } from './offer-tracker.js';
 import { Signals } from './signals.js';
+import { StateWriter } from './state-writer.js';
 import { initialStatus, type SchedulerStatus } from './status.js';
 import { handleStopSignals, type SignalSource } from './stop-signals.js';
 
@@ -50,6 +53,28 @@ export interface RunDeps {
   onActor?: (actor: AnyActorRef) => void;
   /** Gets a way to send RuntimeEvents to the running framework actor (HA leadership loss). */
   onStarted?: (send: (event: RuntimeEvent) => void) => void;
+  /** The cluster the state must belong to (src/runtime/cluster-identity.ts); unset for the embedded master. */
+  cluster?: string;
+  /** Backoff of failed state writes (ms); default 100 doubling to 5000. */
+  storeRetry?: { initialMs: number; maxMs: number };
+}
+
+/**
+ * A persist as the store takes it: the delta's header stamped now (cheap), the
+ * whole state stamped the same way but built only if the store reads it.
+ */
+export function stampedChange<H extends Omit<PersistedState, 'tasks'>>(
+  params: PersistParams, at: number, stamp: (header: H, at: number) => H,
+): StateChange {
+  const delta = params.delta ? { ...params.delta, header: stamp(params.delta.header as H, at) } : undefined;
+  let state: PersistedState | undefined;
+  return {
+    get state(): PersistedState {
+      state ??= stamp(params.state as unknown as H, at) as unknown as PersistedState;
+      return state;
+    },
+    ...(delta ? { delta } : {}),
+  };
 }
 
 export function buildFrameworkInfo(config: Config): FrameworkInfo {
@@ -79,7 +104,8 @@ export function newRunId(): string {
 export async function runScheduler(config: Config, deps: RunDeps): Promise<number> {
   const { log, source, store } = deps;
   const now = deps.now ?? Date.now;
-  const restored = await store.load(config.job.name);
+  const loaded = await store.load(config.job.name);
+  const restored = stateForCluster(loaded, { cluster: deps.cluster, reset: config.resetState, where: store.description, log });
   if (restored && (restored.frameworkId !== undefined || restored.round > 0)) {
     log.info({ state: store.description, frameworkId: restored.frameworkId, round: restored.round },
       `carrying on from ${store.description}: framework id ${restored.frameworkId ?? '(none)'}, round ${restored.round}`);
@@ -94,21 +120,6 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
   const session = new SessionHolder();
   const offers = new OfferTracker(signals, now);
   const inFlight = new Set<Promise<unknown>>();
-  /**
-   * The write-ahead queue: state writes and the calls that must not go out
-   * before the writes queued ahead of them, in order.
-   */
-  let tail: Promise<unknown> = Promise.resolve();
-  /**
-   * Group commit: the newest persisted state that no write has taken yet, and
-   * when it was persisted. Every PersistedState is a full snapshot, so one
-   * write of the newest covers every older one still waiting.
-   */
-  let unwritten: { params: PersistParams; at: number } | undefined;
-  /** ACCEPTs waiting in the write queue, not sent yet. */
-  let queuedAccepts = 0;
-  /** SUPPRESS/REVIVE calls waiting in the write queue, not sent yet. */
-  let queuedInterest = 0;
   let hinted = false;
   let cooldown: { round: number; until: number } | undefined;
   signals.on('cooldown', (c) => { cooldown = c; });
@@ -117,6 +128,14 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
   const sender = new CallSender({
     transport, session, log,
     onSubscriptionLost: (generation, error) => sendToMachine({ type: 'call.failed', generation, error }),
+  });
+  const writer = new StateWriter(store, {
+    log, now,
+    ...(deps.storeRetry ? { retryInitialMs: deps.storeRetry.initialMs, retryMaxMs: deps.storeRetry.maxMs } : {}),
+    onHealth: (health) => {
+      status.store = health;
+      signals.emit('storeHealth', health);
+    },
   });
 
   const observe = (event: SubscriptionEvent): void => {
@@ -133,28 +152,43 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     }
   };
 
-  const dispatch = (call: Call): void => {
-    offers.answered(call);
-    const sent = sender.send(call);
+  /** Sends a call made under subscription `generation`; an ACCEPT that never reached the master is reported to the machine. */
+  const dispatch = (call: Call, generation: number | undefined): void => {
+    try {
+      offers.answered(call);
+    } catch (err) {
+      log.error({ err }, `${call.type ?? 'UNKNOWN'} call failed: ${(err as Error).message}`);
+    }
+    const sent = sender.send(call, generation).then((outcome) => {
+      if (call.type !== 'ACCEPT') return;
+      if (outcome.kind === 'dropped') sendToMachine({ type: 'call.unsent', call, reason: outcome.reason });
+      else if (outcome.kind === 'failed' && !outcome.reached) sendToMachine({ type: 'call.unsent', call, reason: outcome.error.message });
+    });
     inFlight.add(sent);
     void sent.finally(() => inFlight.delete(sent));
   };
 
-  const enqueue = (what: string, step: () => unknown): void => {
-    tail = tail.then(step).catch((err: unknown) => {
-      log.error({ err }, `${what} failed: ${(err as Error).message}`);
-    });
-  };
+  const calls = new CallQueue({
+    writes: writer,
+    dispatch,
+    unsent: (call, reason) => {
+      log.debug({ call: call.type, offers: call.accept?.offer_ids?.length ?? 0, reason }, `ACCEPT not sent (${reason}); its offers were declined`);
+      sendToMachine({ type: 'call.unsent', call, reason });
+    },
+    dropped: (call, reason) => log.warn({ call: call.type, reason }, `${call.type ?? 'UNKNOWN'} call not sent: ${reason}`),
+  });
+  // --reset-state: the old state's journal is replaced by a fresh snapshot before anything else is written.
+  if (loaded !== undefined && restored === undefined) writer.write({ state: freshState(config.job.name, now()) });
+  writer.onDurable(() => calls.pump());
+  writer.onFailure(() => calls.writeFailed());
 
-  /** Resolves when every call queued so far (and any queued meanwhile) has been answered. */
+  /** Resolves when every call made so far (and any made meanwhile) has gone out and been answered. */
   const drained = async (): Promise<void> => {
-    await Promise.resolve();
-    let seen: Promise<unknown>;
     do {
-      seen = tail;
-      await tail;
+      await Promise.resolve();
+      await calls.whenIdle();
       await Promise.allSettled([...inFlight]);
-    } while (seen !== tail);
+    } while (calls.size > 0 || inFlight.size > 0);
   };
 
   const subscription = createSubscriptionLogic({
@@ -167,83 +201,25 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     },
   });
 
-  const stamp = (state: PersistedState, at: number): PersistedState => {
-    if (state.phase !== 'cooldown') return { ...state, updatedAt: at };
-    let until = state.cooldownUntil;
+  /** The runtime's part of a persisted header: when it was written and, in cooldown, when the cooldown ends. */
+  const stamp = <H extends Omit<PersistedState, 'tasks'>>(header: H, at: number): H => {
+    if (header.phase !== 'cooldown') return { ...header, updatedAt: at };
+    let until = header.cooldownUntil;
     if (until === undefined) {
-      if (!cooldown || cooldown.round !== state.round) cooldown = { round: state.round, until: at + config.job.waitSeconds * 1000 };
+      if (!cooldown || cooldown.round !== header.round) cooldown = { round: header.round, until: at + config.job.waitSeconds * 1000 };
       until = cooldown.until;
     }
-    return { ...state, updatedAt: at, cooldownUntil: until };
+    return { ...header, updatedAt: at, cooldownUntil: until };
   };
 
   const machine = buildFrameworkMachine({
     subscription,
-    // Calls that depend on a state write (ACCEPT on its write-ahead, ACKNOWLEDGE
-    // of a terminal update on the write recording it, KILL/RECONCILE naming tasks whose
-    // ACCEPT may still be queued, TEARDOWN last) go through the write queue:
-    // a write lands before any later call goes out. The others skip it and go
-    // out at once (in the order made: one connection, no pipelining):
-    // - DECLINE depends on nothing; nor does a call the machines mark
-    //   `independent` (the ACK of a non-terminal update).
-    // - SUPPRESS and REVIVE depend on no write, but keep their order among
-    //   themselves (REVIVE then SUPPRESS must stay so) and never overtake an
-    //   ACCEPT made before them (a REVIVE must clear that ACCEPT's refuse
-    //   filter): while such an ACCEPT, or an earlier SUPPRESS/REVIVE, waits in
-    //   the queue, they queue behind it.
-    sendCall: ({ call, independent }) => {
-      const what = `${call.type ?? 'UNKNOWN'} call`;
-      const interest = call.type === 'SUPPRESS' || call.type === 'REVIVE';
-      if (call.type === 'DECLINE') {
-        // At once, inside the step that made it (before that step starts the
-        // tasks it launches): an offer declined is an offer held no longer,
-        // and nothing waits for a DECLINE or is overtaken harmfully by one.
-        try {
-          dispatch(call);
-        } catch (err) {
-          log.error({ err }, `${what} failed: ${(err as Error).message}`);
-        }
-        return;
-      }
-      if (independent === true || (interest && queuedAccepts === 0 && queuedInterest === 0)) {
-        // A microtask (FIFO), as the queue's steps: after the machine's current
-        // step, still ahead of anything that waits for a write.
-        queueMicrotask(() => {
-          try {
-            dispatch(call);
-          } catch (err) {
-            log.error({ err }, `${what} failed: ${(err as Error).message}`);
-          }
-        });
-        return;
-      }
-      const accept = call.type === 'ACCEPT';
-      if (accept) queuedAccepts++;
-      if (interest) queuedInterest++;
-      enqueue(what, () => {
-        if (accept) queuedAccepts--;
-        if (interest) queuedInterest--;
-        dispatch(call);
-      });
-    },
-    // Group commit with write-ahead kept: a persist either joins the write
-    // already queued and not started (it writes the newest state when it
-    // starts) or queues a new one. Any call queued after a persist is queued
-    // after that write, so it goes out only once a state at least as new is on
-    // disk. The write starts from setImmediate, after the events already read,
-    // so a burst of updates costs one write; but at once when an ACCEPT waits
-    // for it (holding an offer costs more than one more write).
-    persist: (params) => {
-      const joined = unwritten !== undefined;
-      unwritten = { params, at: now() };
-      if (joined) return;
-      enqueue(`saving state to ${store.description}`, async () => {
-        if (queuedAccepts === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        const newest = unwritten;
-        unwritten = undefined;
-        if (newest !== undefined) await store.save(stamp(newest.params.state, newest.at));
-      });
-    },
+    // Which call waits for which write: src/runtime/call-order.ts.
+    sendCall: ({ call, independent }) => calls.submit(call, independent === true, session.current?.generation),
+    // Every change goes to the state writer (group commit, retries); the calls
+    // made after it wait for it as call-order.ts says. The whole state is read
+    // only when the store writes a snapshot.
+    persist: (params) => writer.write(stampedChange(params, now(), stamp)),
     notify: (notification) => handleNotification(notification, { log, signals, status, now }),
     ...(deps.inspectTask ? { inspectTask: deps.inspectTask } : {}),
   });
@@ -260,7 +236,9 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
 
   const actor = createActor(machine, { input, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
   deps.onActor?.(actor);
-  sendToMachine = (event) => actor.send(event);
+  sendToMachine = (event) => {
+    if (actor.getSnapshot().status === 'active') actor.send(event);
+  };
   const firstStop: RuntimeEvent = deps.stopMode === 'handover' ? { type: 'framework.handover' } : { type: 'framework.stop' };
   const removeSignalHandlers = handleStopSignals(
     { stop: () => actor.send(firstStop), stopNow: () => actor.send({ type: 'framework.stopNow' }) },
@@ -275,15 +253,18 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     } finally {
       removeSignalHandlers();
       actor.stop();
+      await writer.flush().catch(() => {
+        // logged by the writer; the calls that waited for it are dropped
+      });
       await drained();
     }
     // The framework was torn down: its id is gone for good, so the next run starts afresh.
     if (output.reason === 'completed' || output.reason === 'stopped') {
-      await store.save(freshState(config.job.name, now())).catch((err: unknown) => {
+      writer.write({ state: freshState(config.job.name, now()) });
+      await writer.flush().catch((err: unknown) => {
         log.error({ err }, `cannot reset ${store.description}: ${(err as Error).message}`);
       });
     }
-    await store.flush().catch(() => {});
   } finally {
     await Promise.allSettled([store.close(), source.close(), transport.close()]);
   }

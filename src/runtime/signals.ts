@@ -4,6 +4,7 @@
  * machines. Emitting is synchronous and cheap; listeners must not throw.
  */
 import { EventEmitter } from 'node:events';
+import type { StoreHealth } from './state-writer.js';
 
 export interface SignalMap {
   /** A new subscription was established (first or after failover). */
@@ -34,6 +35,8 @@ export interface SignalMap {
   fatal: [{ message: string }];
   /** --ha: this instance was elected leader (true) or lost leadership (false); `ha` is the election's redacted URL. */
   leadership: [{ leader: boolean; ha: string; message?: string }];
+  /** The state store started failing (`ok: false`) or works again. */
+  storeHealth: [StoreHealth];
   /** Every event from the master (type as on the wire, e.g. HEARTBEAT) and when it arrived. */
   event: [{ type: string; at: number }];
 }

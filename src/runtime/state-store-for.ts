@@ -1,5 +1,5 @@
 /**
- * Picks the StateStore: the `--state-file` JSON file, or with `--ha` the
+ * Picks the StateStore: the `--state-file` journal, or with `--ha` the
  * ZooKeeper node next to the election (so a standby carries on where the
  * leader stopped), written only while we lead.
  */
@@ -10,9 +10,11 @@ import type { StateStore } from '../state/store.js';
 import type { LeaderElection } from '../zk/leader-election.js';
 import { ZkStateStore } from '../zk/state-store.js';
 
-export function stateStoreFor(config: Config, log: Logger, election?: LeaderElection): StateStore {
+export function stateStoreFor(config: Config, log: Logger, election?: LeaderElection, cluster?: string): StateStore {
   if (config.ha !== undefined && election) return new ZkStateStore(config.ha, { election, logger: log });
   return new FileStateStore(config.stateFile, {
-    onWrite: (state, file) => log.debug({ file, round: state.round, phase: state.phase }, 'state saved'),
+    logger: log,
+    ...(cluster !== undefined ? { cluster } : {}),
+    onWrite: (info, file) => log.debug({ file, ...info }, info.snapshot ? 'state snapshot written' : 'state changes appended'),
   });
 }

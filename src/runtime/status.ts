@@ -1,6 +1,9 @@
+import type { StoreHealth } from './state-writer.js';
+
 /**
  * What the runtime knows right now, for the status endpoint and progress
- * line: the subscription and the time of the last event from the master.
+ * line: the subscription, the time of the last event from the master and
+ * whether the state store works.
  */
 export interface SchedulerStatus {
   master?: string;
@@ -10,6 +13,8 @@ export interface SchedulerStatus {
   lastEventAt?: number;
   lastEventType?: string;
   round: number;
+  /** Unset until the first write; `ok: false` while writes fail. */
+  store?: StoreHealth;
 }
 
 export function initialStatus(): SchedulerStatus {

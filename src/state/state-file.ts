@@ -1,26 +1,38 @@
 /**
  * The local state file (`--state-file`, default `defaultStateFilePath(name)`):
- * PersistedState as JSON, replaced atomically on every save.
+ * a journal. The file holds a snapshot of the whole state and then the
+ * changes since, one framed record each (length, checksum, JSON; see
+ * journal-records.ts), after a first line that names the format.
  *
- * Ordering and durability guarantees:
- * - Every save writes a temp file in the same directory, fsyncs it, renames
- *   it over the old file and fsyncs the directory. A reader (or a crash) sees
- *   the old or the new file, never a partial one.
- * - The steps run with fs.promises (the thread pool waits for the disk, the
- *   event loop keeps going), one save at a time: saves land in call order, and
- *   when `save()` resolves the state is on disk. Await `save()` with the
- *   write-ahead record before sending ACCEPT.
- * - A file that is corrupt or belongs to another framework name is never
- *   overwritten: load() rejects with STATE_CORRUPT / STATE_FOREIGN and every
- *   later save rejects with the same error until the user moves the file away
- *   or picks another path (a new FileStateStore sees the change).
+ * Durability and order:
+ * - `commit(changes)` appends the records of a batch of changes with one
+ *   positional write and one fdatasync (group commit: the runtime gathers the
+ *   changes that arrive while the last commit is on its way). When it
+ *   resolves, the changes are on disk.
+ * - Now and then (when the changes since the snapshot outgrow both
+ *   `compactMinBytes` and twice the snapshot) and whenever a change comes
+ *   without a delta, the commit writes a new file instead: snapshot plus the
+ *   batch's later changes into a temp file, fsync, rename over the journal,
+ *   fsync the directory. A reader or a crash sees the old or the new file.
+ * - A commit that fails leaves the journal as it was (bytes written past the
+ *   last intact record are cut off, or overwritten by the next commit, which
+ *   writes at the same place), so the runtime can retry it.
+ *
+ * Reading (`load`): a torn last record (the process was killed in the middle
+ * of a write, whose commit therefore never resolved) is dropped and logged.
+ * A damaged record before the end, a file of another framework name, or one
+ * that is not a state file at all, is reported with the file and the byte
+ * offset and never overwritten: every later commit refuses with the same error.
+ * A whole-JSON state file of format 1 is read and rewritten as a journal once.
  */
 import fsp, { type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { PersistedState } from '../../machines/contract.js';
-import { StateStoreError, type StateStore } from './store.js';
-import { parsePersistedState, serializePersistedState, type StateLocation } from './validate.js';
+import type { Logger } from 'pino';
+import { encodeRecord, fromLastSnapshot, recordOf, snapshotRecord, type StateChange } from './journal-records.js';
+import { JOURNAL_MAGIC, readStateFileBytes } from './state-file-format.js';
+import { StateStoreError, type StateStore, type StoredState } from './store.js';
+import type { StateLocation } from './validate.js';
 
 /** Directory name under the XDG state home. */
 export const STATE_DIR_NAME = 'mesos-http-scheduler';
@@ -43,25 +55,47 @@ export function defaultStateFilePath(
   return path.join(base, STATE_DIR_NAME, `${file}.json`);
 }
 
-export interface FileStateStoreOptions {
-  /** Called after each successful write (for logs/metrics). */
-  onWrite?: (state: PersistedState, file: string) => void;
+/** What one commit wrote (for logs, metrics and tests). */
+export interface CommitInfo {
+  records: number;
+  bytes: number;
+  /** True when the commit wrote a new file (snapshot) rather than appending. */
+  snapshot: boolean;
 }
 
-/** A StateStore backed by one JSON file. */
+export interface FileStateStoreOptions {
+  /** The cluster the state belongs to (recorded in every snapshot; see src/runtime/cluster-identity.ts). */
+  cluster?: string;
+  /** Called after each successful commit. */
+  onWrite?: (info: CommitInfo, file: string) => void;
+  /** Torn records dropped and migrations are logged here. */
+  logger?: Logger;
+  /** The journal is compacted once the changes since the snapshot exceed this and twice the snapshot. Default 4 MiB. */
+  compactMinBytes?: number;
+}
+
+const DEFAULT_COMPACT_MIN_BYTES = 4 * 1024 * 1024;
+
+/** A StateStore in one journal file. */
 export class FileStateStore implements StateStore {
   readonly description: string;
   readonly file: string;
   private readonly options: FileStateStoreOptions;
   private readonly where: StateLocation;
-  /** The framework name the file was checked for (load() or the first save()). */
+  /** The framework name the file was checked for (load() or the first commit). */
   private checkedFor: string | undefined;
-  /** Set when the file failed to load: saves refuse with it. */
+  /** Set when the file failed to load: commits refuse with it. */
   private blocked: StateStoreError | undefined;
+  /** The journal, open for appending; undefined until a snapshot was written or read. */
+  private handle: FileHandle | undefined;
+  /** Where the intact records end: the next record goes here. */
+  private size = 0;
+  /** The file may hold bytes past `size` (a torn record, a failed write): cut them before appending. */
+  private tail = false;
+  private snapshotBytes = 0;
+  private journalBytes = 0;
   private seq = 0;
   private closed = false;
-  /** The last save queued: saves run one after another, in call order. */
-  private chain: Promise<void> = Promise.resolve();
 
   constructor(file: string, options: FileStateStoreOptions = {}) {
     this.file = path.resolve(file);
@@ -74,101 +108,169 @@ export class FileStateStore implements StateStore {
   }
 
   /** The stored state, undefined when the file does not exist; see StateStore.load. */
-  async load(expectedFrameworkName: string): Promise<PersistedState | undefined> {
+  async load(expectedFrameworkName: string): Promise<StoredState | undefined> {
     this.checkedFor = expectedFrameworkName;
     this.blocked = undefined;
-    let text: string;
+    await this.closeHandle();
+    let buf: Buffer;
     try {
-      text = await fsp.readFile(this.file, 'utf8');
+      buf = await fsp.readFile(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      const e = new StateStoreError('STATE_IO', `cannot read ${this.description}: ${(err as Error).message}. Check its permissions or pass another --state-file.`, { cause: err });
-      this.blocked = e;
-      throw e;
+      throw this.block(new StateStoreError('STATE_IO', `cannot read ${this.description}: ${(err as Error).message}. Check its permissions or pass another --state-file.`, { cause: err }));
+    }
+    let read: ReturnType<typeof readStateFileBytes>;
+    try {
+      read = readStateFileBytes(buf, expectedFrameworkName, this.where);
+    } catch (err) {
+      throw err instanceof StateStoreError ? this.block(err) : err;
+    }
+    const stored: StoredState = { state: read.state, ...(read.cluster !== undefined ? { cluster: read.cluster } : {}) };
+    if (read.format === 1) {
+      await this.writeSnapshotFile([encodeRecord(snapshotRecord(read.state, this.options.cluster))]);
+      this.options.logger?.info({ file: this.file }, `migrated ${this.description} from format 1 (whole JSON) to a journal`);
+      return stored;
+    }
+    if (read.torn) {
+      this.options.logger?.warn({ file: this.file, offset: read.torn.offset, bytes: read.torn.bytes },
+        `dropped a torn last record at byte offset ${read.torn.offset} of ${this.description} (${read.torn.why}): the process was stopped while writing it, before its write was confirmed`);
     }
     try {
-      return parsePersistedState(text, expectedFrameworkName, this.where);
+      this.handle = await fsp.open(this.file, 'r+');
     } catch (err) {
-      if (err instanceof StateStoreError) this.blocked = err;
-      throw err;
+      throw this.block(new StateStoreError('STATE_IO', `cannot open ${this.description} for writing: ${(err as Error).message}. Check its permissions or pass another --state-file.`, { cause: err }));
     }
+    this.size = read.end;
+    this.tail = read.torn !== undefined;
+    this.snapshotBytes = read.snapshotBytes;
+    this.journalBytes = read.journalBytes;
+    return stored;
   }
 
-  /**
-   * Writes `state` durably and atomically (see the file comment); resolves
-   * when it is on disk. Saves run in call order, one at a time. Refuses (rejects
-   * with the load error) when the existing file failed to load; when load()
-   * was not called first, the existing file is checked as load() would. The
-   * state is serialised when save() is called, so the caller may reuse it.
-   */
-  save(state: PersistedState): Promise<void> {
-    if (this.closed) return Promise.reject(new StateStoreError('STATE_IO', `${this.description} is closed`));
-    let text: string;
-    try {
-      text = serializePersistedState(state);
-    } catch (err) {
-      return Promise.reject(new StateStoreError('STATE_IO', `cannot write ${this.description}: ${(err as Error).message}`, { cause: err }));
-    }
-    const run = (): Promise<void> => this.write(state, text);
-    const result = this.chain.then(run, run);
-    this.chain = result.catch(() => {});
-    return result;
-  }
-
-  /**
-   * temp file: open (creating the directory if missing), write, fsync; then
-   * rename over the file and fsync the directory. Steps that do not depend on
-   * each other run side by side (the directory is opened while the temp file
-   * is written, the temp file closed while it is renamed), so a save takes
-   * fewer turns of the event loop; the order that matters (fsync the data,
-   * then rename, then fsync the directory) is kept.
-   */
-  private async write(state: PersistedState, text: string): Promise<void> {
-    if (this.checkedFor !== state.frameworkName) await this.load(state.frameworkName);
+  /** See StateStore.commit and the file comment. */
+  async commit(changes: readonly StateChange[]): Promise<void> {
+    if (this.closed) throw new StateStoreError('STATE_IO', `${this.description} is closed`);
+    if (changes.length === 0) return;
+    const first = changes[0]!;
+    const name = first.delta ? first.delta.header.frameworkName : first.state.frameworkName;
+    if (this.checkedFor !== name) await this.load(name);
     if (this.blocked) throw this.blocked;
-    const dir = path.dirname(this.file);
-    const tmp = path.join(dir, `.${path.basename(this.file)}.${process.pid}.${++this.seq}.tmp`);
-    let handle: FileHandle | undefined;
-    let dirHandle: Promise<FileHandle | undefined> | undefined;
+    const { snapshot, deltas } = fromLastSnapshot(changes);
+    const compact = this.options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
     try {
-      handle = await openNew(tmp, dir);
-      dirHandle = fsp.open(dir, 'r').catch(() => undefined);
-      await handle.writeFile(text);
-      await handle.sync();
-      const closing = handle.close();
-      handle = undefined;
-      const [closed, renamed] = await Promise.allSettled([closing, fsp.rename(tmp, this.file)]);
-      if (renamed.status === 'rejected') throw renamed.reason;
-      if (closed.status === 'rejected') throw closed.reason;
+      if (snapshot !== undefined || this.handle === undefined) {
+        const base = snapshot ?? changes[changes.length - 1]!;
+        const rest = snapshot ? deltas : [];
+        await this.writeSnapshotFile([encodeRecord(snapshotRecord(base.state, this.options.cluster)), ...rest.map((c) => encodeRecord(recordOf(c, this.options.cluster)))], rest.length + 1);
+      } else if (this.journalBytes > Math.max(compact, 2 * this.snapshotBytes)) {
+        await this.writeSnapshotFile([encodeRecord(snapshotRecord(changes[changes.length - 1]!.state, this.options.cluster))]);
+      } else {
+        await this.append(deltas.map((c) => encodeRecord(recordOf(c, this.options.cluster))));
+      }
     } catch (err) {
-      await handle?.close().catch(() => {});
-      await fsp.unlink(tmp).catch(() => {
-        // not created or already renamed
-      });
-      await dirHandle?.then((d) => d?.close()).catch(() => {});
+      if (err instanceof StateStoreError) throw err;
       throw new StateStoreError(
         'STATE_IO',
         `cannot write ${this.description}: ${(err as Error).message}. Check that the directory is writable and the disk not full, or pass another --state-file.`,
         { cause: err },
       );
     }
+  }
+
+  /** Appends framed records at `size` with one write and one fdatasync. */
+  private async append(frames: Buffer[]): Promise<void> {
+    const handle = this.handle!;
+    const buf = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    try {
+      if (this.tail) {
+        await handle.truncate(this.size);
+        this.tail = false;
+      }
+      await writeAll(handle, buf, this.size);
+      await handle.datasync();
+    } catch (err) {
+      this.tail = true;
+      await handle.truncate(this.size).then(() => { this.tail = false; }, () => {});
+      throw err;
+    }
+    this.size += buf.length;
+    this.journalBytes += buf.length;
+    this.options.onWrite?.({ records: frames.length, bytes: buf.length, snapshot: false }, this.file);
+  }
+
+  /**
+   * Writes a new journal (magic, then `frames`, the first a snapshot) to a temp
+   * file, fsyncs it, renames it over the file and fsyncs the directory; then
+   * appends go to it.
+   */
+  private async writeSnapshotFile(frames: Buffer[], records = frames.length): Promise<void> {
+    const dir = path.dirname(this.file);
+    const tmp = path.join(dir, `.${path.basename(this.file)}.${process.pid}.${++this.seq}.tmp`);
+    const buf = Buffer.concat([JOURNAL_MAGIC, ...frames]);
+    let handle: FileHandle | undefined;
+    let dirHandle: Promise<FileHandle | undefined> | undefined;
+    try {
+      handle = await openNew(tmp, dir);
+      dirHandle = fsp.open(dir, 'r').catch(() => undefined);
+      await writeAll(handle, buf, 0);
+      await handle.sync();
+      await fsp.rename(tmp, this.file);
+    } catch (err) {
+      await handle?.close().catch(() => {});
+      await fsp.unlink(tmp).catch(() => {
+        // not created or already renamed
+      });
+      await dirHandle?.then((d) => d?.close()).catch(() => {});
+      throw err;
+    }
     await syncDir(await dirHandle);
-    this.options.onWrite?.(state, this.file);
+    await this.closeHandle();
+    this.handle = handle;
+    this.size = buf.length;
+    this.tail = false;
+    this.snapshotBytes = frames[0]!.length;
+    this.journalBytes = buf.length - JOURNAL_MAGIC.length - this.snapshotBytes;
+    this.options.onWrite?.({ records, bytes: buf.length, snapshot: true }, this.file);
   }
 
-  /** Waits for the saves queued so far (their failures are reported by save()). */
-  async flush(): Promise<void> {
-    let seen: Promise<void>;
-    do {
-      seen = this.chain;
-      await seen;
-    } while (seen !== this.chain);
+  private async closeHandle(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close().catch(() => {});
   }
 
-  /** Refuses further saves and waits for the queued ones. */
+  private block(err: StateStoreError): StateStoreError {
+    this.blocked = err;
+    return err;
+  }
+
+  /** Refuses further commits and closes the journal. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.flush();
+    await this.closeHandle();
+  }
+}
+
+/** Reads the state in `file` without changing it (a torn last record is left out); undefined when there is none. */
+export async function readStateFile(file: string, frameworkName: string): Promise<StoredState | undefined> {
+  let buf: Buffer;
+  try {
+    buf = await fsp.readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const read = readStateFileBytes(buf, frameworkName, { what: `state file ${file}`, remedy: 'move it away' });
+  return { state: read.state, ...(read.cluster !== undefined ? { cluster: read.cluster } : {}) };
+}
+
+/** Writes all of `buf` at `position` (a short write is continued, an error thrown). */
+async function writeAll(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await handle.write(buf, done, buf.length - done, position + done);
+    if (bytesWritten === 0) throw Object.assign(new Error('no bytes written'), { code: 'EIO' });
+    done += bytesWritten;
   }
 }
 
@@ -185,8 +287,7 @@ async function openNew(file: string, dir: string): Promise<FileHandle> {
 
 /**
  * Makes the rename durable. Some file systems cannot fsync a directory; that
- * is not an error. The directory is closed without waiting: once it is synced
- * the save is done.
+ * is not an error. The directory is closed without waiting.
  */
 async function syncDir(handle: FileHandle | undefined): Promise<void> {
   if (handle === undefined) return;
@@ -198,3 +299,4 @@ async function syncDir(handle: FileHandle | undefined): Promise<void> {
     handle.close().catch(() => {});
   }
 }
+

@@ -22,20 +22,18 @@ export const STATE_VERSION = 1;
  * anything unreadable or malformed -> STATE_CORRUPT.
  */
 export function parsePersistedState(text: string, expectedFrameworkName: string, where: StateLocation): PersistedState {
-  const corrupt = (why: string, cause?: unknown): StateStoreError =>
-    new StateStoreError(
-      'STATE_CORRUPT',
-      `${where.what} is not valid state (${why}); it was left untouched. To go on, ${where.remedy}. ` +
-        'Starting afresh forgets the framework id: tasks still running under it are not adopted.',
-      cause === undefined ? undefined : { cause },
-    );
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw corrupt(`not JSON: ${(err as Error).message}`, err);
+    throw corruptState(where, `not JSON: ${(err as Error).message}`, err);
   }
-  if (!isObject(value)) throw corrupt('not a JSON object');
+  return checkPersistedState(value, expectedFrameworkName, where);
+}
+
+/** Checks a parsed value as parsePersistedState does. */
+export function checkPersistedState(value: unknown, expectedFrameworkName: string, where: StateLocation): PersistedState {
+  if (!isObject(value)) throw corruptState(where, 'not a JSON object');
   if (typeof value['frameworkName'] === 'string' && value['frameworkName'] !== expectedFrameworkName) {
     throw new StateStoreError(
       'STATE_FOREIGN',
@@ -44,8 +42,18 @@ export function parsePersistedState(text: string, expectedFrameworkName: string,
     );
   }
   const problem = shapeProblem(value);
-  if (problem) throw corrupt(problem);
+  if (problem) throw corruptState(where, problem);
   return value as unknown as PersistedState;
+}
+
+/** STATE_CORRUPT: `why` the state at `where` is not valid, and how to get past it. */
+export function corruptState(where: StateLocation, why: string, cause?: unknown): StateStoreError {
+  return new StateStoreError(
+    'STATE_CORRUPT',
+    `${where.what} is not valid state (${why}); it was left untouched. To go on, ${where.remedy}. ` +
+      'Starting afresh forgets the framework id: tasks still running under it are not adopted.',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** Serializes state for storage (stable field order, trailing newline). */

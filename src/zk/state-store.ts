@@ -22,7 +22,7 @@
  */
 import type { Logger } from 'pino';
 import type { PersistedState } from '../../machines/contract.js';
-import { StateStoreError, type StateStore } from '../state/store.js';
+import { StateStoreError, type StateChange, type StateStore, type StoredState } from '../state/store.js';
 import { parsePersistedState, serializePersistedState, type StateLocation } from '../state/validate.js';
 import { isZkError, zkErrorCode, ZkCode, ZkSession, type ZkSessionOptions } from './client.js';
 import { joinZkPath, parseZkUrl, type ZkUrl } from './url.js';
@@ -74,16 +74,25 @@ export class ZkStateStore implements StateStore {
   }
 
   /** See StateStore.load. Also claims the node for this instance (see the file comment). */
-  load(expectedFrameworkName: string): Promise<PersistedState | undefined> {
-    return this.enqueue(() => this.doLoad(expectedFrameworkName));
+  async load(expectedFrameworkName: string): Promise<StoredState | undefined> {
+    const state = await this.enqueue(() => this.doLoad(expectedFrameworkName));
+    return state === undefined ? undefined : { state };
   }
 
-  /** Writes `state` (version-checked, fenced with `election`); rejects with STATE_STALE once another instance took over. */
-  save(state: PersistedState): Promise<void> {
+  /** Writes the newest state of `changes` (version-checked, fenced with `election`); rejects with STATE_STALE once another instance took over. */
+  commit(changes: readonly StateChange[]): Promise<void> {
+    const last = changes[changes.length - 1];
+    if (last === undefined) return Promise.resolve();
+    const state = last.state;
     return this.enqueue(async () => {
       if (this.loadedFor !== state.frameworkName) await this.doLoad(state.frameworkName);
       await this.write(state);
     });
+  }
+
+  /** Writes a whole state (see commit). */
+  save(state: PersistedState): Promise<void> {
+    return this.commit([{ state }]);
   }
 
   /** Waits for queued loads and saves (their errors are reported to their own callers). */

@@ -4,10 +4,11 @@
  * tasks that kept running instead of launching them again.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { readStateFile } from '../../src/state/state-file.js';
 import { withCluster } from '../helpers/emulator.js';
 import { ensureBuilt, runCli } from './cli-harness.js';
 
@@ -27,7 +28,7 @@ describe('CLI restart', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     const frameworkId = cluster.frameworks()[0]!.id;
-    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { frameworkId?: string; tasks: unknown[] };
+    const saved = (await readStateFile(stateFile, 'mesos-http-scheduler'))!.state;
     assert.equal(saved.frameworkId, frameworkId);
     assert.equal(saved.tasks.length, 2);
 

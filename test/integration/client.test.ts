@@ -288,11 +288,14 @@ describe('call sender', () => {
     const lost: [number, string][] = [];
     const sender = new CallSender({ transport: c.transport, session: c.session, log: c.sink.log, onSubscriptionLost: (g, e) => lost.push([g, e.code]) });
 
-    assert.deepEqual(await sender.send({ type: 'REVIVE', revive: { roles: ['*'] } }), { kind: 'dropped' });
+    assert.deepEqual(await sender.send({ type: 'REVIVE', revive: { roles: ['*'] } }, undefined), { kind: 'dropped', reason: 'not subscribed' });
     assert.equal(m.received.length, 0);
 
     c.session.set({ generation: 3, baseUrl: m.url, streamId: 'sid-3', frameworkId: 'fw-3' });
-    assert.deepEqual(await sender.send({ type: 'REVIVE', revive: { roles: ['*'] } }), { kind: 'sent', status: 202 });
+    assert.deepEqual(await sender.send({ type: 'REVIVE', revive: { roles: ['*'] } }, 2), { kind: 'dropped', reason: 'made under an earlier subscription' },
+      'a call made under subscription 2 never goes out with the stream id of subscription 3');
+    assert.equal(m.received.length, 0);
+    assert.deepEqual(await sender.send({ type: 'REVIVE', revive: { roles: ['*'] } }, 3), { kind: 'sent', status: 202 });
     const got = m.received[0]!;
     assert.equal(got.headers['mesos-stream-id'], 'sid-3');
     assert.equal(got.headers['content-type'], 'application/json');
@@ -300,12 +303,12 @@ describe('call sender', () => {
     assert.deepEqual(got.call, { type: 'REVIVE', revive: { roles: ['*'] }, framework_id: { value: 'fw-3' } });
 
     status = 403;
-    const out = await sender.send({ type: 'SUPPRESS' });
-    assert.equal(out.kind, 'failed');
+    const out = await sender.send({ type: 'SUPPRESS' }, 3);
+    assert.deepEqual(out.kind === 'failed' && out.reached, false, 'a call answered 403 never reached the master');
     assert.deepEqual(lost, [[3, 'MESOS_UNSUBSCRIBED']]);
 
     status = 400;
-    await sender.send({ type: 'DECLINE', decline: { offer_ids: [{ value: 'o' }] } });
+    await sender.send({ type: 'DECLINE', decline: { offer_ids: [{ value: 'o' }] } }, 3);
     assert.equal(lost.length, 1, 'a plain 400 is not a subscription loss');
   });
 
@@ -315,8 +318,9 @@ describe('call sender', () => {
     const c = setupClient(t, [m.url]);
     const sender = new CallSender({ transport: c.transport, session: c.session, log: c.sink.log, onSubscriptionLost: () => assert.fail('not a loss') });
     c.session.set({ generation: 1, baseUrl: m.url, streamId: 's', frameworkId: 'f' });
-    const out = await sender.send({ type: 'REVIVE' });
+    const out = await sender.send({ type: 'REVIVE' }, 1);
     assert.equal(out.kind === 'failed' && out.error.code, 'MESOS_UNAVAILABLE');
+    assert.equal(out.kind === 'failed' && out.reached, false, 'a refused connection never reached the master');
   });
 });
 

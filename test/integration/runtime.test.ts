@@ -18,8 +18,20 @@ import { createLogger } from '../../src/observability/logger.js';
 import { runScheduler } from '../../src/runtime/scheduler.js';
 import { Signals, type SignalMap } from '../../src/runtime/signals.js';
 import { initialStatus } from '../../src/runtime/status.js';
-import { FileStateStore } from '../../src/state/state-file.js';
+import { FileStateStore, readStateFile } from '../../src/state/state-file.js';
 import { withCluster } from '../helpers/emulator.js';
+
+/** A state file whose every commit, once on disk, is read back from the file and handed to `onState`. */
+function recordingStore(file: string, onState: (state: PersistedState) => void): FileStateStore {
+  const store = new FileStateStore(file);
+  const commit = store.commit.bind(store);
+  store.commit = async (changes) => {
+    await commit(changes);
+    const stored = await readStateFile(file, changes[0]!.delta?.header.frameworkName ?? changes[0]!.state.frameworkName);
+    onState(stored!.state);
+  };
+  return store;
+}
 
 describe('runScheduler', () => {
   it('emits signals, records the last event and persists state', async (t) => {
@@ -36,7 +48,7 @@ describe('runScheduler', () => {
       (signals as unknown as EventEmitter).on(name, (payload: unknown) => { (seen[name] as unknown[]).push(payload); });
     }
     const writes: PersistedState[] = [];
-    const store = new FileStateStore(config.stateFile, { onWrite: (s) => writes.push(s) });
+    const store = recordingStore(config.stateFile, (s) => writes.push(s));
     const status = initialStatus();
     const lines: string[] = [];
     const log = createLogger({ format: 'json', destination: new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }) });
@@ -80,7 +92,7 @@ describe('runScheduler', () => {
     });
     // One timeline of completed writes and calls as the master receives them.
     const timeline: ({ kind: 'write'; state: PersistedState } | { kind: 'call'; call: Call })[] = [];
-    const store = new FileStateStore(config.stateFile, { onWrite: (s) => timeline.push({ kind: 'write', state: structuredClone(s) }) });
+    const store = recordingStore(config.stateFile, (s) => timeline.push({ kind: 'write', state: s }));
     const onCall = (rec: { call: Call }): void => { timeline.push({ kind: 'call', call: rec.call }); };
     (cluster as unknown as EventEmitter).on('call', onCall);
     t.after(() => { (cluster as unknown as EventEmitter).off('call', onCall); });

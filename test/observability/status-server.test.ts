@@ -39,19 +39,27 @@ test('binds to 127.0.0.1 by default', async (t) => {
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
 });
 
-test('/health is 503 until subscribed, 200 while subscribed, 503 after disconnect', async (t) => {
+test('/health is 503 until subscribed, 200 while subscribed, 503 after disconnect and while the state store fails', async (t) => {
   const { signals, server } = await start(t);
   const health = async () => {
     const res = await fetch(`${server.url}/health`);
     return { status: res.status, body: (await res.json()) as { subscribed: boolean } };
   };
-  assert.deepEqual(await health(), { status: 503, body: { status: 'unavailable', subscribed: false } });
+  const storeOk = { ok: true, failingSince: null, error: null };
+  assert.deepEqual(await health(), { status: 503, body: { status: 'unavailable', subscribed: false, store: storeOk } });
   signals.emit('subscribed', { frameworkId: 'fw-1', master: '127.0.0.1:5050', resubscribe: false });
-  assert.deepEqual(await health(), { status: 200, body: { status: 'ok', subscribed: true } });
+  assert.deepEqual(await health(), { status: 200, body: { status: 'ok', subscribed: true, store: storeOk } });
   signals.emit('disconnected', { reason: 'HEARTBEAT_TIMEOUT', message: 'no heartbeat' });
   assert.equal((await health()).status, 503);
   signals.emit('subscribed', { frameworkId: 'fw-1', master: '127.0.0.1:5051', resubscribe: true, reconnectMs: 800 });
   assert.equal((await health()).status, 200);
+  signals.emit('storeHealth', { ok: false, failingSince: Date.UTC(2026, 0, 1), error: 'ENOSPC: no space left on device' });
+  assert.deepEqual(await health(), {
+    status: 503,
+    body: { status: 'unavailable', subscribed: true, store: { ok: false, failingSince: '2026-01-01T00:00:00.000Z', error: 'ENOSPC: no space left on device' } },
+  });
+  signals.emit('storeHealth', { ok: true });
+  assert.deepEqual(await health(), { status: 200, body: { status: 'ok', subscribed: true, store: storeOk } });
 });
 
 test('/metrics counts what the signals report', async (t) => {

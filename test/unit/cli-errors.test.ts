@@ -52,7 +52,7 @@ describe('CLI bad input', () => {
     assert.equal(r.code, 0);
     for (const flag of ['--master', '--cmd', '--cpu', '--mem', '--maxtasks', '--user', '--wait', '--img', '--debug', '--rounds', '--name',
       '--role', '--failover-timeout', '--content-type', '--principal', '--secret-file', '--grace', '--ca-file', '--env', '--uri',
-      '--containerizer', '--log-format', '--state-file', '--ha', '--local-cpus', '--local-mem']) {
+      '--containerizer', '--log-format', '--state-file', '--ha', '--local-cpus', '--local-mem', '--state-timeout', '--reset-state']) {
       assert.ok(r.stdout.includes(flag), flag);
     }
     assert.ok(r.stdout.replace(/\s+/g, '').includes(`${scratch}/mesos-http-scheduler/<name>.json`.replace(/\s+/g, '')));

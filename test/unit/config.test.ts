@@ -55,6 +55,8 @@ describe('config', () => {
     assert.equal(c.logFormat, 'auto');
     assert.equal(c.stateFile, '/home/alice/.local/state/mesos-http-scheduler/mesos-http-scheduler.json');
     assert.equal(c.callTimeoutMs, 75_000);
+    assert.equal(c.stateTimeoutMs, 10_000);
+    assert.equal(c.resetState, false);
     assert.equal(c.localCpus, 8, 'the embedded agent offers this machine\'s CPUs');
     assert.equal(c.localMemMb, 16384);
     assert.equal(c.httpPort, undefined);
@@ -103,6 +105,7 @@ describe('config', () => {
       contentType: 'json', principal: 'etl', secretFile: '/secrets/etl', grace: '5', caFile: '/tls/ca.pem',
       env: ['A=1', 'B=x=y', 'A=2'], uri: ['https://example.com/a.tgz'], containerizer: 'mesos', logFormat: 'json',
       stateFile: '/var/lib/x.json', ha: 'zk://z1:2181,z2:2181/sched', localCpus: '2', localMem: '1024', callTimeout: '10',
+      stateTimeout: '2.5', resetState: true,
     }, env);
     assert.deepEqual(c.master, { kind: 'static', urls: ['http://10.0.0.1:5050', 'https://m2.example:5443'], text: '10.0.0.1:5050, https://m2.example:5443', isDefault: false });
     assert.deepEqual({ ...c.job }, {
@@ -116,6 +119,8 @@ describe('config', () => {
     assert.equal(c.ha, 'zk://z1:2181,z2:2181/sched');
     assert.equal(c.stateFile, '/var/lib/x.json');
     assert.equal(c.callTimeoutMs, 10_000);
+    assert.equal(c.stateTimeoutMs, 2_500);
+    assert.equal(c.resetState, true);
     assert.equal(c.localCpus, 2);
     assert.equal(c.localMemMb, 1024);
   });

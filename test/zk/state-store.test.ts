@@ -42,7 +42,7 @@ test('ZkStateStore against a real ZooKeeper', async (t) => {
     const writes = [2, 3, 4, 5].map((round) => a.save(state({ round })));
     await a.flush();
     await Promise.all(writes);
-    assert.deepEqual(await store(t, '/sched/etl').load('etl'), state({ round: 5 }));
+    assert.deepEqual(await store(t, '/sched/etl').load('etl'), { state: state({ round: 5 }) });
   });
 
   await t.test('a writer that another instance took over from is refused (STATE_STALE), for good until it loads again', async (t) => {
@@ -50,15 +50,15 @@ test('ZkStateStore against a real ZooKeeper', async (t) => {
     await old.load('etl');
     await old.save(state({ round: 1 }));
     const next = store(t, '/sched/stale');
-    assert.equal((await next.load('etl'))?.round, 1);
+    assert.equal((await next.load('etl'))?.state.round, 1);
     await assert.rejects(old.save(state({ round: 99 })), isCode('STATE_STALE', /another instance wrote the state/));
     await next.save(state({ round: 2 }));
     await assert.rejects(old.save(state({ round: 98 })), isCode('STATE_STALE'));
     // Loading again re-claims: now the other one is stale.
-    assert.equal((await old.load('etl'))?.round, 2);
+    assert.equal((await old.load('etl'))?.state.round, 2);
     await old.save(state({ round: 10 }));
     await assert.rejects(next.save(state({ round: 3 })), isCode('STATE_STALE'));
-    assert.equal((await store(t, '/sched/stale').load('etl'))?.round, 10);
+    assert.equal((await store(t, '/sched/stale').load('etl'))?.state.round, 10);
   });
 
   await t.test('two first writers: the one that did not create the node is refused', async (t) => {
@@ -84,11 +84,11 @@ test('ZkStateStore against a real ZooKeeper', async (t) => {
     const session = await openSession(t, zk.connectString);
     const member = await session.create('/sched/ha/member_fake_', undefined, CreateMode.EPHEMERAL_SEQUENTIAL);
     const fenced = store(t, '/sched/ha', { election: { session, memberPath: member } });
-    assert.equal((await fenced.load('etl'))?.round, 3);
+    assert.equal((await fenced.load('etl'))?.state.round, 3);
     await fenced.save(state({ round: 5 }));
     await session.remove(member);
     await assert.rejects(fenced.save(state({ round: 6 })), isCode('STATE_STALE', /leader-election node is gone/));
-    assert.equal((await store(t, '/sched/ha').load('etl'))?.round, 5);
+    assert.equal((await store(t, '/sched/ha').load('etl'))?.state.round, 5);
   });
 
   await t.test('corrupt or foreign state is reported and left untouched', async (t) => {

@@ -231,7 +231,24 @@ export type RuntimeEvent =
   /** Second signal: end now (kill what runs, TEARDOWN, exit). */
   | { type: 'framework.stopNow' }
   /** HA leader stepping down: stop without TEARDOWN so a standby carries on. */
-  | { type: 'framework.handover' };
+  | { type: 'framework.handover' }
+  | JobControlEvent;
+
+/**
+ * The control API (POST /api/jobs/{name}/run|pause|resume|kill), forwarded by
+ * the framework to the job. The runtime answers the caller from the job's
+ * state; an event the job cannot act on in its state changes nothing.
+ * - job.runNow: during the cooldown (or a pause), start the next round at once.
+ * - job.pause: start no new round until job.resume; a round in progress finishes.
+ * - job.resume: carry on: the next round starts after a cooldown of `waitSeconds`.
+ * - job.kill: kill the current round's tasks (KILL with a kill policy of
+ *   `graceSeconds`) and launch no more of them; the round ends when they have.
+ */
+export type JobControlEvent =
+  | { type: 'job.runNow' }
+  | { type: 'job.pause' }
+  | { type: 'job.resume' }
+  | { type: 'job.kill' };
 
 /** Timing policy of the framework machine; every field has a documented default in machines/policy. */
 export interface Timing {

@@ -222,6 +222,10 @@ export const frameworkMachine = base.extend({
     'job.offersWanted': { actions: 'recordOffersWanted' },
     // An ACCEPT that never reached the master: the job takes its tasks back.
     'call.unsent': { actions: 'forwardToJob' },
+    'job.runNow': { actions: 'forwardToJob' },
+    'job.pause': { actions: 'forwardToJob' },
+    'job.resume': { actions: 'forwardToJob' },
+    'job.kill': { actions: 'forwardToJob' },
     'xstate.error.actor.job': {
       target: '.fatal',
       actions: [{ type: 'recordFatal', params: ({ event }) => ({ message: `job machine failed: ${String((event as { error?: unknown }).error)}` }) }, 'notifyFatal'],

@@ -340,6 +340,28 @@ const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => 
   for (const effect of effects) enqueue(effect);
 }));
 
+/**
+ * Control API: kill the current round. No more of its tasks are launched (the
+ * round counts as fully launched); every task is asked to end, with a kill
+ * policy of the job's grace.
+ */
+const killRound = base.createAction(enqueueActions(({ context, enqueue }) => {
+  const kill: TaskEvent = { type: 'task.kill', graceSeconds: context.config.graceSeconds };
+  const effects: Effect[] = [];
+  const active = context.active.withMutations((next) => {
+    for (const [taskId, snapshot] of context.active) {
+      const step = stepTask(snapshot, kill);
+      next.set(taskId, step.snapshot);
+      effects.push(...effectsOf(step, kill));
+    }
+  });
+  enqueue.assign({ active, launchedInRound: Math.max(context.launchedInRound, context.config.maxTasks) });
+  for (const effect of effects) enqueue(effect);
+}));
+
+const pause = base.createAction(assign({ paused: true }));
+const resume = base.createAction(assign({ paused: false }));
+
 /** Stop now: KILL every task right away (before the framework's TEARDOWN). */
 const killAllNow = base.createAction(enqueueActions(({ context, enqueue }) => {
   if (!context.connected) return;
@@ -463,7 +485,7 @@ const reconcileImplicitly = base.createAction(enqueueActions(({ context, enqueue
 export const jobActions = {
   recordSubscription, recordDisconnection, forgetFramework, loseAllTasks,
   reviveOffers, ensureSuppressed, declineOffers, launchOnOffers, forgetUnsentLaunch,
-  inspectRestoredTasks, recordUpdate, killAllTasks, killAllNow, persistState, sweepTasks,
+  inspectRestoredTasks, recordUpdate, killAllTasks, killAllNow, killRound, pause, resume, persistState, sweepTasks,
   startNextRound, resumeRestored, finishRound, announceCooldown,
   beginReconciliation, retryReconciliation, reconcileImplicitly, reconcileSilentTasks, reconcileAgentTasks,
 };

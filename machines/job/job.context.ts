@@ -4,7 +4,7 @@
  * context from a restored state.
  */
 import { Map as ImmutableMap } from 'immutable';
-import type { Call, JobConfig, PersistedState, PersistedTask, PersistParams, StateDelta, SubscriptionEvent, Timing } from '../contract.js';
+import type { Call, JobConfig, JobControlEvent, PersistedState, PersistedTask, PersistParams, StateDelta, SubscriptionEvent, Timing } from '../contract.js';
 import { isSuccessState, isTerminalState } from '../policy/task-status.js';
 import { startTask, type TaskSnapshot } from '../task/task.steps.js';
 
@@ -34,6 +34,8 @@ export interface JobContext {
   role: string;
   frameworkId?: string;
   connected: boolean;
+  /** Control API: no new round starts until resumed (a round in progress finishes). Not persisted. */
+  paused: boolean;
   /** Current round, 1-based; 0 before the first. */
   round: number;
   completedRounds: number;
@@ -83,6 +85,7 @@ export type JobEvent =
   | { type: 'job.drain' }
   | { type: 'job.abort' }
   | { type: 'job.handover' }
+  | JobControlEvent
   /** A call never reached the master (RuntimeEvent `call.unsent`, forwarded by the framework). */
   | { type: 'call.unsent'; call: Call; reason: string }
   /** Raised by the sweep: these tasks were not heard of since their launch. */
@@ -157,7 +160,7 @@ export function toPersistedState(context: JobContext): PersistedState {
 export function initialJobContext(input: JobInput): JobContext {
   const { config, timing, role, restored } = input;
   const context: JobContext = {
-    config, timing, role, connected: false, round: 0, completedRounds: 0, allFinished: true,
+    config, timing, role, connected: false, paused: false, round: 0, completedRounds: 0, allFinished: true,
     launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks, sweeps: 0, phase: 'round',
     suppressed: false, cooldownMs: Math.max(0, config.waitSeconds * 1000),
     reconcileRemaining: {}, reconcileAttempt: 0, reconcileDelayMs: timing.reconcileInitialMs,

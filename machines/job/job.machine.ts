@@ -10,7 +10,10 @@
  * - `phase`: waiting → round.launching (REVIVE, place tasks on offers) →
  *   round.running (SUPPRESS, await the tasks; back to launching when tasks
  *   that never reached the master are taken back) → cooldown (SUPPRESS, wait)
- *   → next round … → done; draining on stop.
+ *   → next round … → done; draining on stop. The control API: job.runNow
+ *   ends a cooldown at once; job.pause makes the end of a round (or the
+ *   cooldown) `paused` until job.resume (→ cooldown) or job.runNow (one
+ *   round, then paused again); job.kill kills the round's tasks.
  * - `reconciliation`: explicit RECONCILE of the known tasks after every
  *   (re)subscription, or of the silent ones the sweep found, with truncated
  *   exponential retries until each task has been heard of; implicit
@@ -69,6 +72,8 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
           on: {
             'mesos.offers': { actions: 'declineOffers' },
             'job.drain': { target: '.draining' },
+            'job.pause': { actions: 'pause' },
+            'job.resume': { actions: 'resume' },
           },
           states: {
             /** Before the first subscription. */
@@ -90,8 +95,10 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
               initial: 'launching',
               always: [
                 { guard: and(['roundComplete', 'isLastRound']), target: '#job.done', actions: 'finishRound' },
+                { guard: and(['roundComplete', 'isPaused']), target: 'paused', actions: 'finishRound' },
                 { guard: 'roundComplete', target: 'cooldown', actions: 'finishRound' },
               ],
+              on: { 'job.kill': { actions: 'killRound' } },
               states: {
                 launching: {
                   entry: 'reviveOffers',
@@ -115,6 +122,18 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
             cooldown: {
               entry: ['ensureSuppressed', 'announceCooldown'],
               after: { cooldown: { target: 'round', actions: 'startNextRound' } },
+              on: {
+                'job.runNow': { target: 'round', actions: 'startNextRound' },
+                'job.pause': { target: 'paused', actions: 'pause' },
+              },
+            },
+            /** Control API: between rounds, holding no resources, until resumed or run now. */
+            paused: {
+              entry: 'ensureSuppressed',
+              on: {
+                'job.resume': { target: 'cooldown', actions: 'resume' },
+                'job.runNow': { target: 'round', actions: 'startNextRound' },
+              },
             },
             draining: {
               entry: 'ensureSuppressed',

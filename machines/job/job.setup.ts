@@ -35,6 +35,7 @@ export const jobSetup = setup({
   },
   guards: {
     isConnected: ({ context }) => context.connected,
+    isPaused: ({ context }) => context.paused,
     allRoundsDone: ({ context }) => context.config.rounds > 0 && context.completedRounds >= context.config.rounds,
     resumesInRound: ({ context }) => context.resume === 'round',
     resumesInCooldown: ({ context }) => context.resume === 'cooldown',

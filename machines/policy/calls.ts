@@ -64,10 +64,15 @@ export function reconcileCall(tasks: { taskId: string; agentId?: string | undefi
   };
 }
 
-export function killCall(taskId: string, agentId?: string): Call {
+/** KILL; with `graceSeconds`, a kill policy: Mesos asks the task to stop and kills it once the grace has passed. */
+export function killCall(taskId: string, agentId?: string, graceSeconds?: number): Call {
   return {
     type: 'KILL',
-    kill: agentId === undefined ? { task_id: { value: taskId } } : { task_id: { value: taskId }, agent_id: { value: agentId } },
+    kill: {
+      task_id: { value: taskId },
+      ...(agentId === undefined ? {} : { agent_id: { value: agentId } }),
+      ...(graceSeconds === undefined ? {} : { kill_policy: { grace_period: { nanoseconds: Math.round(graceSeconds * 1e9) } } }),
+    },
   };
 }
 

@@ -58,7 +58,8 @@ export interface TaskContext {
 
 export type TaskEvent =
   | { type: 'task.status'; status: TaskStatus }
-  | { type: 'task.kill' }
+  /** Ask Mesos to kill the task; `graceSeconds`: with a kill policy of that grace. */
+  | { type: 'task.kill'; graceSeconds?: number }
   /** The job's periodic sweep (its count): a task silent since an earlier sweep reports it. */
   | { type: 'task.sweep'; sweep: number }
   /** The ACCEPT that launched this task never reached the master (not sent, or refused). */
@@ -167,7 +168,7 @@ export const taskMachine = setup({
           // TASK_UNREACHABLE, TASK_UNKNOWN: recorded, the task is still awaited where it is.
           { actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
         ],
-        'task.kill': { target: '.killing', actions: { type: 'sendCall', params: ({ context }) => ({ call: killCall(context.taskId, context.agentId) }) } },
+        'task.kill': { target: '.killing', actions: { type: 'sendCall', params: ({ context, event }) => ({ call: killCall(context.taskId, context.agentId, event.graceSeconds) }) } },
       },
       states: {
         /** Written ahead before ACCEPT; only a restored task can still be here (maybe launched). */
@@ -195,7 +196,7 @@ export const taskMachine = setup({
               { actions: ['recordStatus', { type: 'notify', params: ({ context }) => stateNote(context) }] },
             ],
             // KILL is not reliable: asking again re-sends it.
-            'task.kill': { actions: { type: 'sendCall', params: ({ context }) => ({ call: killCall(context.taskId, context.agentId) }) } },
+            'task.kill': { actions: { type: 'sendCall', params: ({ context, event }) => ({ call: killCall(context.taskId, context.agentId, event.graceSeconds) }) } },
           },
         },
       },

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir, totalmem, userInfo } from 'node:os';
 import { CommanderError } from 'commander';
+import type { Logger } from 'pino';
 import type { AnyActorRef } from 'xstate';
 import type { LocalMaster } from '../runtime/local-master.js';
 import { RunHistory } from '../history/index.js';
@@ -91,6 +92,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const history = new RunHistory({ limit: config.historyLimit });
   let actor: AnyActorRef | undefined;
   let local: LocalMaster | undefined;
+  let controlLog: Logger | undefined;
   let observability: Observability;
   try {
     observability = await attachObservability({
@@ -106,6 +108,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
         ...(config.master.kind === 'local' ? { sandboxOf: (taskId: string) => local?.sandboxOf(taskId) } : {}),
         masterUi: (master: string) => `${masterScheme(config)}://${master}`,
         frameworkActor: () => actor,
+        log: () => controlLog,
       },
     });
   } catch (err) {
@@ -118,6 +121,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     format: config.logFormat, debug: config.debug,
     ...(observability.progress ? { destination: aroundProgressLine(observability.progress, process.stdout) } : {}),
   });
+  controlLog = log;
   if (observability.statusUrl) log.info({ status: observability.statusUrl }, `dashboard: open ${observability.statusUrl}/ (API ${observability.statusUrl}/api/jobs; also /health, /state, /metrics)`);
   if (observability.inspectUrl) log.info({ inspector: observability.inspectUrl }, `inspector: open ${observability.inspectUrl}`);
   const notifications = startNotifications(config.notifyUrls, config.job.name, signals, history, log);

@@ -16,6 +16,8 @@ import { liveStream } from './api/live-stream.js';
 import { activeStates } from './dashboard/active-states.js';
 import { dashboardFiles } from './dashboard/static-files.js';
 import type { AnyActorRef } from 'xstate';
+import type { Logger } from 'pino';
+import { controlJob, jobMachineState, type ControlAction } from './api/job-control.js';
 import { startInspector } from './inspector.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { startProgressLine, type ProgressLine, type ProgressStream } from './progress.js';
@@ -52,8 +54,10 @@ export interface ObservabilityOptions {
     sandboxOf?: (taskId: string) => string | undefined;
     /** On a real cluster: the Mesos master UI's base URL for `host:port` (links to task sandboxes). */
     masterUi?: (master: string) => string;
-    /** The framework actor, for the live charts' active states. */
+    /** The framework actor: the live charts' active states, the job's phase and the control API. */
     frameworkActor?: () => AnyActorRef | undefined;
+    /** Where control calls are logged (the logger may come later than the server). */
+    log?: () => Logger | undefined;
   };
 }
 
@@ -101,6 +105,7 @@ export async function attachObservability(options: ObservabilityOptions): Promis
           definitions: api.definitions,
           view: () => view.snapshot(),
           outputLinks: (job, task) => outputLinks(job, task.taskId, task.agentId, framework, api),
+          ...(api.frameworkActor ? { machine: () => jobMachineState(api.frameworkActor?.()), controls: true } : {}),
         };
         const live = liveStream({
           history: api.history,
@@ -109,7 +114,19 @@ export async function attachObservability(options: ObservabilityOptions): Promis
           taskJson: (job, task) => taskView(job, task, sources),
         });
         closers.push(() => live.close());
-        routes.push(dashboardFiles(), live.route, apiRoutes({ ...sources, ...(api.sandboxOf ? { sandboxOf: api.sandboxOf } : {}) }));
+        const frameworkActor = api.frameworkActor;
+        const control = frameworkActor
+          ? (job: string, action: ControlAction) => {
+            const def = api.definitions().find((d) => d.name === job)!;
+            return controlJob({ name: job, graceSeconds: def.graceSeconds ?? 0, framework: frameworkActor }, action);
+          }
+          : undefined;
+        routes.push(dashboardFiles(), live.route, apiRoutes({
+          ...sources,
+          ...(api.sandboxOf ? { sandboxOf: api.sandboxOf } : {}),
+          ...(control ? { control } : {}),
+          get log() { return api.log?.(); },
+        }));
       }
       const server = await startStatusServer({
         port: options.httpPort,

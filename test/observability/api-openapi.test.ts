@@ -10,40 +10,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { openApiDocument } from '../../src/observability/api/openapi.js';
 import { ensureBuilt, runCli, type CliRun } from '../integration/cli-harness.js';
+import { requestValid } from './openapi-validator.js';
 
 before(() => ensureBuilt());
 
-type Doc = { paths: Record<string, Record<string, { responses: Record<string, { $ref?: string; content?: Record<string, { schema: object }> }> }>>; components: { responses: Record<string, { content: Record<string, { schema: object }> }> } };
-const doc = openApiDocument as unknown as Doc;
-
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(s) && !Number.isNaN(Date.parse(s)) });
-ajv.addSchema(openApiDocument as object, 'openapi.json');
-
-/** The JSON schema the document gives for `template`'s GET answer with `status`. */
-function schemaFor(template: string, status: number): object {
-  const operation = doc.paths[template]?.['get'];
-  assert.ok(operation, `the document has GET ${template}`);
-  let response = operation.responses[String(status)];
-  assert.ok(response, `the document lists status ${status} for GET ${template}`);
-  if (response.$ref) response = doc.components.responses[response.$ref.split('/').pop()!];
-  const schema = response?.content?.['application/json']?.schema as { $ref?: string } | undefined;
-  assert.ok(schema, `a JSON schema for ${status} of GET ${template}`);
-  return schema.$ref ? { $ref: `openapi.json${schema.$ref}` } : schema;
-}
-
-async function getValid(base: string, path: string, template: string, status = 200, headers: Record<string, string> = {}): Promise<any> {
-  const res = await fetch(`${base}${path}`, { headers });
-  assert.equal(res.status, status, `GET ${path}`);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-  const body = await res.json();
-  const validate = ajv.compile(schemaFor(template, status));
-  assert.ok(validate(body), `GET ${path} (${status}) matches the document: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body, null, 2).slice(0, 2000)}`);
-  return body;
-}
+const getValid = (base: string, path: string, template: string, status = 200): Promise<any> => requestValid(base, path, template, status);
 
 async function statusBase(cli: CliRun): Promise<string> {
   return String((await cli.waitFor((l) => typeof l.status === 'string', 'the status endpoint line')).status);

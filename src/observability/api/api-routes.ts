@@ -7,18 +7,25 @@
  *   GET /api/jobs/{name}/runs/{run}            one run
  *   GET /api/jobs/{name}/tasks                 a page of the current round's tasks (?offset, limit, filter)
  *   GET /api/jobs/{name}/tasks/{id}/{stdout|stderr}  a task's output (embedded master only)
+ *   POST /api/jobs/{name}/run|pause|resume|kill      control (job-control.ts); logged with what was done
  * Every answer is JSON except the output; errors are ApiError JSON.
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { ApiError, sendJson } from './api-error.js';
+import { CONTROL_ACTIONS, type ControlAction, type ControlResult } from './job-control.js';
 import { jobDetail, jobSummary, runsOf, taskPage, TASK_FILTERS, type JobDefinition, type JobSources, type TaskFilter } from './job-views.js';
 import { openApiDocument } from './openapi.js';
 
 export interface ApiRoutesOptions extends JobSources {
   /** The sandbox directory of a task of the embedded master, if known. */
   sandboxOf?: (taskId: string) => string | undefined;
+  /** The control API; without it POST answers 503 CONTROL_UNAVAILABLE. */
+  control?: (job: string, action: ControlAction) => ControlResult;
+  /** Where control calls are logged. */
+  log?: Logger;
 }
 
 /** Longest page of tasks. */
@@ -38,6 +45,10 @@ export function apiRoutes(options: ApiRoutesOptions): Route {
   return async (req, res, url) => {
     const parts = url.pathname.split('/').slice(1).map(decodeURIComponent);
     if (parts[0] !== 'api') return false;
+    if (req.method === 'POST' && parts.length === 4 && parts[1] === 'jobs' && (CONTROL_ACTIONS as readonly string[]).includes(parts[3]!)) {
+      control(req, res, find(parts[2]!).name, parts[3] as ControlAction, options);
+      return true;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       throw new ApiError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${url.pathname}`);
     }
@@ -77,6 +88,38 @@ export function apiRoutes(options: ApiRoutesOptions): Route {
     }
     throw new ApiError('NOT_FOUND', `no such path ${url.pathname}`);
   };
+}
+
+/**
+ * A control call. A browser on another site cannot make one (the page of a
+ * site the user visits could otherwise POST to a loopback port): a request
+ * that says it comes from elsewhere (Origin, Sec-Fetch-Site) is refused.
+ */
+function control(req: IncomingMessage, res: ServerResponse, job: string, action: ControlAction, options: ApiRoutesOptions): void {
+  const origin = req.headers.origin;
+  const site = req.headers['sec-fetch-site'];
+  if ((origin !== undefined && hostOf(origin) !== req.headers.host) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
+    throw new ApiError('FORBIDDEN', 'control calls from another site are refused');
+  }
+  if (!options.control) throw new ApiError('CONTROL_UNAVAILABLE', 'this scheduler does not serve the control API');
+  const from = req.socket.remoteAddress ?? 'unknown';
+  try {
+    const result = options.control(job, action);
+    options.log?.info({ control: action, job, from, changed: result.changed, phase: result.state.phase, round: result.state.round },
+      `control: ${action} job ${job} (from ${from}): ${result.message}`);
+    sendJson(res, 200, result);
+  } catch (err) {
+    if (err instanceof ApiError) options.log?.info({ control: action, job, from, refused: err.code }, `control: ${action} job ${job} (from ${from}) refused: ${err.message}`);
+    throw err;
+  }
+}
+
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
 
 function pageOf(url: URL): { offset: number; limit: number; filter: TaskFilter } {

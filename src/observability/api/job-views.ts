@@ -5,6 +5,7 @@
  */
 import type { RunHistory, RunRecord, TaskRow } from '../../history/index.js';
 import type { StateViewSnapshot } from '../state-view.js';
+import type { JobMachineState } from './job-control.js';
 
 /** What the API shows of a job's definition (never its environment: it may hold secrets). */
 export interface JobDefinition {
@@ -17,6 +18,8 @@ export interface JobDefinition {
   rounds: number;
   role: string;
   image?: string;
+  /** --grace: the kill policy of a control kill. */
+  graceSeconds?: number;
 }
 
 export type JobState = 'waiting' | 'running' | 'cooldown' | 'paused' | 'done';
@@ -29,16 +32,26 @@ export interface JobSources {
   definitions: () => readonly JobDefinition[];
   /** The live view of the job (today: the one job of the flags). */
   view: (job: string) => StateViewSnapshot | undefined;
-  /** Whether the job is paused (control API); default never. */
-  paused?: (job: string) => boolean;
+  /** The job machine's phase, when the job runs in this process. */
+  machine?: (job: string) => JobMachineState | undefined;
+  /** Whether the control API (run, pause, resume, kill) is there. */
+  controls?: boolean;
   /** Links to a task's output (stdout, stderr) or sandbox, when known. */
   outputLinks?: (job: string, task: TaskRow) => TaskOutputLinks | undefined;
 }
 
 export type TaskOutputLinks = { stdout: string; stderr: string } | { sandbox: string };
 
-export function jobState(def: JobDefinition, view: StateViewSnapshot | undefined, paused: boolean): JobState {
-  if (paused) return 'paused';
+export function jobState(def: JobDefinition, view: StateViewSnapshot | undefined, machine: JobMachineState | undefined): JobState {
+  if (machine) {
+    switch (machine.phase) {
+      case 'round': case 'draining': return 'running';
+      case 'cooldown': return 'cooldown';
+      case 'paused': return 'paused';
+      case 'done': return 'done';
+      default: return 'waiting';
+    }
+  }
   switch (view?.job.phase) {
     case 'round': return 'running';
     case 'cooldown': return 'cooldown';
@@ -49,15 +62,17 @@ export function jobState(def: JobDefinition, view: StateViewSnapshot | undefined
 
 export function jobSummary(def: JobDefinition, sources: JobSources) {
   const view = sources.view(def.name);
-  const paused = sources.paused?.(def.name) ?? false;
+  const machine = sources.machine?.(def.name);
   const runs = sources.history.runs(def.name);
-  const state = jobState(def, view, paused);
+  const state = jobState(def, view, machine);
   const last = runs.at(-1);
   return {
     name: def.name,
     state,
     round: view?.job.round ?? last?.round ?? 0,
     nextStartAt: state === 'cooldown' ? view?.job.cooldownUntil ?? null : null,
+    paused: machine?.paused ?? false,
+    controls: sources.controls === true,
     definition: {
       cmd: def.cmd, cpus: def.cpus, memMb: def.memMb, maxTasks: def.maxTasks, waitSeconds: def.waitSeconds, rounds: def.rounds, role: def.role,
       ...(def.image !== undefined ? { image: def.image } : {}),

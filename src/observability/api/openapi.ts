@@ -17,10 +17,12 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [S
 const jobName = { name: 'name', in: 'path', required: true, description: 'the job\'s name (`--name`)', schema: str };
 const bearer = [{ bearer: [] }];
 
-const jobRequired = ['name', 'state', 'round', 'nextStartAt', 'definition', 'lastRun', 'recentRuns'];
+const jobRequired = ['name', 'state', 'round', 'nextStartAt', 'paused', 'controls', 'definition', 'lastRun', 'recentRuns'];
 const jobProperties = {
   name: str, state: ref('JobState'), round: int,
   nextStartAt: { ...nullable(time), description: 'when the next round starts (during cooldown)' },
+  paused: { type: 'boolean', description: 'a pause was asked for: no new round starts until resumed (a round in progress finishes first)' },
+  controls: { type: 'boolean', description: 'whether POST run, pause, resume and kill are served for this job' },
   definition: ref('Definition'), lastRun: nullable(ref('Run')),
   recentRuns: { type: 'array', items: ref('RunBrief'), description: 'the last 30 runs, oldest first (the sparkline)' },
 };
@@ -84,13 +86,26 @@ export const openApiDocument = {
         responses: { 200: { description: 'the output', content: { 'text/plain': { schema: str } } }, ...errors(400, 401, 404) },
       },
     },
+    ...Object.fromEntries((['run', 'pause', 'resume', 'kill'] as const).map((action) => [`/api/jobs/{name}/${action}`, {
+      post: {
+        operationId: `${action}Job`,
+        summary: {
+          run: 'start a round now: during the cooldown (or a pause) the next round starts at once; during a round 409 ROUND_IN_PROGRESS',
+          pause: 'start no new round until resumed; a round in progress finishes first',
+          resume: 'a paused job carries on: the next round starts after a cooldown of --wait',
+          kill: 'kill the current round\'s tasks (KILL with a kill policy of --grace); no more of its tasks are launched',
+        }[action],
+        parameters: [jobName],
+        responses: { 200: json(ref('ControlResult'), 'what was done'), ...errors(401, 403, 404, 409, 503) },
+      },
+    }])),
     '/api/openapi.json': {
       get: { operationId: 'getOpenApi', summary: 'this document', security: [], responses: { 200: json({ type: 'object' }, 'the document') } },
     },
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the token of `--http-token-file`' } },
-    responses: Object.fromEntries([400, 401, 404, 405, 409, 503].map((code) => [`Error${code}`, json(ref('Error'), `error ${code}`)])),
+    responses: Object.fromEntries([400, 401, 403, 404, 405, 409, 503].map((code) => [`Error${code}`, json(ref('Error'), `error ${code}`)])),
     schemas: {
       Error: {
         type: 'object', additionalProperties: false, required: ['error'],
@@ -125,6 +140,16 @@ export const openApiDocument = {
           framework: {
             type: 'object', additionalProperties: false, required: ['id', 'master', 'subscribed', 'fatal'],
             properties: { id: nullable(str), master: nullable(str), subscribed: { type: 'boolean' }, fatal: nullable(str) },
+          },
+        },
+      },
+      ControlResult: {
+        type: 'object', additionalProperties: false, required: ['job', 'action', 'changed', 'message', 'state'],
+        properties: {
+          job: str, action: { type: 'string', enum: ['run', 'pause', 'resume', 'kill'] }, changed: { type: 'boolean' }, message: str,
+          state: {
+            type: 'object', additionalProperties: false, required: ['phase', 'paused', 'round', 'active'],
+            properties: { phase: { type: 'string', enum: ['waiting', 'round', 'cooldown', 'paused', 'draining', 'done'] }, paused: { type: 'boolean' }, round: int, active: int },
           },
         },
       },

@@ -1,0 +1,93 @@
+/**
+ * The control API: POST /api/jobs/{name}/run, /pause, /resume, /kill. Each
+ * looks at the job machine's state, sends it the event that does what was
+ * asked (machines/contract.ts JobControlEvent) or refuses with a stable code,
+ * and says what was done (the caller logs it):
+ * - run: in the cooldown or paused, the next round starts at once; during a
+ *   round 409 ROUND_IN_PROGRESS (one round at a time).
+ * - pause: no new round starts; a round in progress finishes first.
+ * - resume: a paused job carries on after a cooldown of --wait.
+ * - kill: the current round's tasks are killed with a kill policy of --grace;
+ *   no more of them are launched. 409 NOT_RUNNING between rounds.
+ */
+import type { AnyActorRef } from 'xstate';
+import type { JobControlEvent } from '../../../machines/contract.js';
+import { ApiError } from './api-error.js';
+
+export const CONTROL_ACTIONS = ['run', 'pause', 'resume', 'kill'] as const;
+export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+
+export type JobPhase = 'waiting' | 'round' | 'cooldown' | 'paused' | 'draining' | 'done';
+
+export interface JobMachineState {
+  phase: JobPhase;
+  /** A pause was asked for (it takes effect at the end of a round in progress). */
+  paused: boolean;
+  round: number;
+  /** Tasks of the round in flight. */
+  active: number;
+}
+
+export interface ControlResult {
+  job: string;
+  action: ControlAction;
+  /** False when the job already was as asked. */
+  changed: boolean;
+  message: string;
+  state: JobMachineState;
+}
+
+type Snapshot = { value?: unknown; status?: string; context?: { paused?: boolean; round?: number; active?: { size?: number } }; children?: Record<string, AnyActorRef | undefined> };
+
+/** The job machine's phase, from the framework actor (undefined before it runs). */
+export function jobMachineState(framework: AnyActorRef | undefined): JobMachineState | undefined {
+  const job = (framework?.getSnapshot() as Snapshot | undefined)?.children?.['job'];
+  if (!job) return undefined;
+  const snapshot = job.getSnapshot() as Snapshot;
+  const context = snapshot.context ?? {};
+  const base = { paused: context.paused === true, round: context.round ?? 0, active: context.active?.size ?? 0 };
+  if (snapshot.status !== 'active') return { ...base, phase: 'done' };
+  const value = snapshot.value as { active?: { phase?: unknown } } | string | undefined;
+  const phase = typeof value === 'object' ? value?.active?.phase : undefined;
+  const name = typeof phase === 'string' ? phase : typeof phase === 'object' && phase !== null ? Object.keys(phase)[0] : undefined;
+  switch (name) {
+    case 'round': case 'cooldown': case 'paused': case 'draining': case 'waiting':
+      return { ...base, phase: name };
+    default:
+      return { ...base, phase: 'done' };
+  }
+}
+
+export interface JobControlTarget {
+  name: string;
+  graceSeconds: number;
+  framework: () => AnyActorRef | undefined;
+}
+
+/** Acts on the job or throws ApiError; see the file comment. */
+export function controlJob(target: JobControlTarget, action: ControlAction): ControlResult {
+  const framework = target.framework();
+  const state = jobMachineState(framework);
+  if (!framework || !state) throw new ApiError('NOT_RUNNING', `job '${target.name}' is not running yet`);
+  if (state.phase === 'done' || state.phase === 'draining') throw new ApiError('JOB_DONE', `job '${target.name}' has ended or is stopping`);
+  const send = (event: JobControlEvent, message: string): ControlResult => {
+    framework.send(event);
+    return { job: target.name, action, changed: true, message, state: jobMachineState(framework) ?? state };
+  };
+  const same = (message: string): ControlResult => ({ job: target.name, action, changed: false, message, state });
+  switch (action) {
+    case 'run':
+      if (state.phase === 'round') throw new ApiError('ROUND_IN_PROGRESS', `round ${state.round} of job '${target.name}' is still running; one round runs at a time`);
+      if (state.phase === 'waiting') throw new ApiError('NOT_RUNNING', `job '${target.name}' is not subscribed to a master yet`);
+      return send({ type: 'job.runNow' }, `started round ${state.round + 1} now${state.phase === 'paused' ? ' (the job stays paused after it)' : ''}`);
+    case 'pause':
+      if (state.paused) return same('already paused');
+      return send({ type: 'job.pause' }, state.phase === 'round' ? `paused: round ${state.round} finishes, then no new round starts until resumed` : 'paused: no new round starts until resumed');
+    case 'resume':
+      if (!state.paused) return same('not paused');
+      return send({ type: 'job.resume' }, state.phase === 'paused' ? 'resumed: the next round starts after the cooldown' : 'resumed: the job goes on after this round');
+    case 'kill':
+      if (state.phase !== 'round') throw new ApiError('NOT_RUNNING', `job '${target.name}' has no round running to kill`);
+      return send({ type: 'job.kill' }, `killing the ${state.active} running task${state.active === 1 ? '' : 's'} of round ${state.round} (grace ${target.graceSeconds}s); no more of its tasks are launched`);
+  }
+}

@@ -121,10 +121,16 @@ export async function runHa(opts: BenchOptions): Promise<FigureOutput> {
         }
         const takeover = (subscribedAt - expiredAt) / 1000;
         const notes = `leader killed ${((expiredAt - killedAt) / 1000).toFixed(1)} s before its session expired (ZooKeeper tick 500 ms, session timeout as the CLI asks); timed from its ephemeral node gone to the master accepting the standby's SUBSCRIBE with framework id ${frameworkId}`;
-        figures.push(figure({
+        const takeoverFigure = figure({
           id: 'ha.takeover', name: takeoverName, value: takeover, unit: 's', target: TAKEOVER_TARGET, notes,
           detail: { killedAt, expiredAt, subscribedAt, recovered },
-        }));
+        });
+        // Taking over without the tasks in flight is not taking over "with that state".
+        if (recovered < tasks && takeoverFigure.met !== null) {
+          takeoverFigure.met = false;
+          takeoverFigure.notes = `${notes}; not met: the standby recovered ${recovered} of ${tasks} tasks (see the next figure)`;
+        }
+        figures.push(takeoverFigure);
         figures.push(figure({
           id: 'ha.recovered', name: recoveredName, value: Math.min(recovered, tasks), unit: 'tasks', target: recoveredTarget,
           notes: `tasks named in the standby's explicit reconciliation after it took over${recovered < tasks ? `; fewer than were in flight: the store did not hold them. Old leader's last log lines: ${leaderErrors.slice(0, 600)}` : ''}`,

@@ -165,12 +165,12 @@ export async function runLaunch(opts: BenchOptions): Promise<FigureOutput> {
     figures.push(notMeasured('launch.tasks_per_s', launchName, 'tasks/s', bigError, LAUNCH_TARGET));
     figures.push(notMeasured('memory.heap_per_task', heapName, 'bytes/task', bigError, HEAP_TARGET));
   }
-  const probeNotes = (kind: string) => `${probes} probes one at a time, each ${kind}, timed at the master from its UPDATE written to its ACK accepted; median; limit: the same with ${small} in flight`;
+  const probeNotes = (kind: string, done: number) => `${done} probes one at a time (of ${probes}; a series stops after 60 s), each ${kind}, timed at the master from its UPDATE written to its ACK accepted; median; limit: the same with ${small} in flight`;
   const pair = (id: string, nm: string, pick: (r: InFlightRun) => ProbeResult, kind: string): Figure => {
     if (!b || !sm) return notMeasured(id, nm, 'ms', bigError || smallError, INFLIGHT_TARGET);
     return figure({
       id, name: nm, value: pick(b).stats.p50, unit: 'ms', limit: pick(sm).stats.p50, target: INFLIGHT_TARGET,
-      limitName: `the same with ${small.toLocaleString('en-US')} tasks in flight`, notes: probeNotes(kind),
+      limitName: `the same with ${small.toLocaleString('en-US')} tasks in flight`, notes: probeNotes(kind, pick(b).stats.count),
       detail: { inFlight: pick(b).stats, small: pick(sm).stats, timedOut: pick(b).timedOut || pick(sm).timedOut },
     });
   };

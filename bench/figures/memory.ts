@@ -170,7 +170,7 @@ export async function runMemory(opts: BenchOptions): Promise<FigureOutput> {
   const total = envInt('BENCH_LIFECYCLES', opts.quick ? 20_000 : 1_000_000);
   const perRound = envInt('BENCH_ROUND_TASKS', 100);
   opts.log(`memory: ${total} lifecycles in rounds of ${perRound}`);
-  const budget = envInt('BENCH_LIFECYCLE_BUDGET_S', opts.quick ? 15 : 420) * 1000;
+  const budget = envInt('BENCH_LIFECYCLE_BUDGET_S', opts.quick ? 15 : 300) * 1000;
   const figures = await lifecycles(total, perRound, budget, series, opts.log);
   return {
     figures, series,

@@ -99,15 +99,16 @@ export class CliProcess {
     return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as CliExitReport : undefined;
   }
 
-  /** The last log lines (errors and warnings first), for reports of failures. */
+  /** The last log lines (errors and warnings first), each as its message and error message, for reports of failures. */
   logTail(lines = 5): string {
+    let all: string[];
     try {
-      const all = readFileSync(this.logFile, 'utf8').trim().split('\n');
-      const bad = all.filter((l) => /"level":(40|50|60)/.test(l) || !l.startsWith('{'));
-      return (bad.length > 0 ? bad : all).slice(-lines).join('\n').slice(-2000);
+      all = readFileSync(this.logFile, 'utf8').trim().split('\n');
     } catch {
       return '';
     }
+    const bad = all.filter((l) => /"level":(40|50|60)/.test(l) || !l.startsWith('{'));
+    return (bad.length > 0 ? bad : all).slice(-lines).map(shortLine).join(' | ').slice(-2000);
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -119,6 +120,16 @@ export class CliProcess {
   async dispose(): Promise<void> {
     await this.kill('SIGKILL');
     if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A JSON log line as `msg: err.message`; other lines as they are. */
+function shortLine(line: string): string {
+  try {
+    const rec = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+    return [rec.msg, rec.err?.message].filter(Boolean).join(': ') || line;
+  } catch {
+    return line;
   }
 }
 

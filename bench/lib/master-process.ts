@@ -85,8 +85,9 @@ export class MasterProcess {
   latency(): Promise<LatencySummary> { return this.admin('GET', 'latency'); }
   resetLatency(): Promise<unknown> { return this.admin('POST', 'latency/reset', {}); }
   taskCounts(): Promise<{ byState: Record<string, number>; awaitingAck: number }> { return this.admin('GET', 'latency/tasks'); }
-  probe(kind: 'update' | 'end', count: number, timeoutMs = 30_000): Promise<ProbeResult> {
-    return this.admin('POST', 'latency/probe', { kind, count, timeoutMs });
+  /** `count` probes one at a time; the series stops early after `budgetMs`. */
+  probe(kind: 'update' | 'end', count: number, timeoutMs = 30_000, budgetMs = 60_000): Promise<ProbeResult> {
+    return this.admin('POST', 'latency/probe', { kind, count, timeoutMs, budgetMs });
   }
   endAll(): Promise<{ ended: number }> { return this.admin('POST', 'latency/end-all', {}); }
   frameworks(): Promise<Array<{ id: string; name: string; connected: boolean; removed: boolean }>> { return this.admin('GET', 'frameworks'); }

@@ -22,7 +22,7 @@
  *   GET  /emulator/latency                    offer holds, update-to-ACK times, counters (latency-recorder.ts)
  *   GET  /emulator/latency/tasks              tasks of connected frameworks by state, updates awaiting ACK
  *   POST /emulator/latency/reset              start the counters and samples afresh
- *   POST /emulator/latency/probe              {"kind": "update"|"end", "count": 100, "timeoutMs": 10000}:
+ *   POST /emulator/latency/probe              {"kind": "update"|"end", "count": 100, "timeoutMs": 10000, "budgetMs": 60000}:
  *                                             timed probes one at a time, answered when done
  *   POST /emulator/latency/end-all            kill every running task of connected frameworks ({"ended": n})
  *
@@ -84,7 +84,8 @@ async function latencyRoute(recorder: LatencyRecorder, method: string, route: st
     const kind = b.kind;
     if (kind !== 'update' && kind !== 'end') throw new AdminError(400, "'kind' must be 'update' or 'end'");
     const timeoutMs = b.timeoutMs === undefined ? 10_000 : numberField(b, 'timeoutMs');
-    return json(res, 200, await recorder.probe(kind, numberField(b, 'count'), timeoutMs));
+    const budgetMs = b.budgetMs === undefined ? Number.POSITIVE_INFINITY : numberField(b, 'budgetMs');
+    return json(res, 200, await recorder.probe(kind, numberField(b, 'count'), timeoutMs, budgetMs));
   }
   throw new AdminError(404, `no admin route /emulator/${route}`);
 }

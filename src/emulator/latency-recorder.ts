@@ -216,12 +216,15 @@ export class LatencyRecorder {
    * acknowledged: 'update' has the agent send another TASK_RUNNING (as a
    * health check does), 'end' kills the task on its agent (TASK_KILLED, as if
    * the command was killed there). Each is timed from its UPDATE written to its
-   * ACK; a probe unanswered within `timeoutMs` ends the series.
+   * ACK; a probe unanswered within `timeoutMs` ends the series, and so does
+   * the series running longer than `budgetMs` (with the samples so far).
    */
-  async probe(kind: ProbeKind, count: number, timeoutMs: number): Promise<{ samples: number[]; stats: LatencyStats; timedOut: boolean }> {
+  async probe(kind: ProbeKind, count: number, timeoutMs: number, budgetMs = Number.POSITIVE_INFINITY): Promise<{ samples: number[]; stats: LatencyStats; timedOut: boolean }> {
     const samples: number[] = [];
     let timedOut = false;
+    const started = performance.now();
     for (const task of this.quietRunningTasks(count)) {
+      if (performance.now() - started > budgetMs) break;
       const agent = this.core.agents.get(task.agentId);
       if (!agent) continue;
       const acked = new Promise<number | undefined>((resolve) => {

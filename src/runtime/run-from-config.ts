@@ -85,8 +85,9 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
     const stateConfig = local ? { ...config, stateFile: join(local.workDir, 'state.json') } : config;
     const store = stateStoreFor(stateConfig, log, election, cluster);
     if (options.history) {
+      // Beside --state-file even with the embedded master: the job's history outlives the cluster it ran on.
       kept = await keepHistory(options.history, signals, { name: config.job.name, tasksPerRound: config.job.maxTasks },
-        historyStoreFor(stateConfig, election), log);
+        historyStoreFor(config, election), log);
     }
     exitCode = await runScheduler(stateConfig, {
       log, source, store, signals, status,

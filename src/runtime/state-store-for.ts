@@ -11,7 +11,9 @@ import type { LeaderElection } from '../zk/leader-election.js';
 import { ZkStateStore } from '../zk/state-store.js';
 
 export function stateStoreFor(config: Config, log: Logger, election?: LeaderElection, cluster?: string): StateStore {
-  if (config.ha !== undefined && election) return new ZkStateStore(config.ha, { election, logger: log });
+  if (config.ha !== undefined && election) {
+    return new ZkStateStore(config.ha, { election, logger: log, timeoutMs: config.stateTimeoutMs, ...(cluster !== undefined ? { cluster } : {}) });
+  }
   return new FileStateStore(config.stateFile, {
     logger: log,
     ...(cluster !== undefined ? { cluster } : {}),

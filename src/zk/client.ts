@@ -242,10 +242,19 @@ export class ZkSession {
     await this.fenced(fencePath, (tx) => tx.create(path, data, this.acls, CreateMode.PERSISTENT));
   }
 
-  private async fenced(fencePath: string, op: (tx: Transaction) => Transaction): Promise<unknown[]> {
+  private fenced(fencePath: string, op: (tx: Transaction) => Transaction): Promise<unknown[]> {
+    return this.multi((tx) => op(tx.check(fencePath, -1)));
+  }
+
+  /**
+   * One multi-op (all or nothing). Resolves with the per-op results (`path`
+   * for a create, `stat` for a setData); a failure carries the ZooKeeper `code`
+   * and `step`, the index of the op that failed.
+   */
+  async multi(build: (tx: Transaction) => Transaction): Promise<unknown[]> {
     await this.ready();
     return new Promise((resolve, reject) => {
-      op(this.client.transaction().check(fencePath, -1)).commit((err: unknown, results: unknown) => {
+      build(this.client.transaction()).commit((err: unknown, results: unknown) => {
         const list = Array.isArray(results) ? (results as unknown[]) : [];
         if (!err) return resolve(list);
         // The first result with a non-zero err is the operation that failed.

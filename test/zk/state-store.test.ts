@@ -5,7 +5,7 @@ import { ZkStateStore } from '../../src/zk/state-store.js';
 import { LeaderElection } from '../../src/zk/leader-election.js';
 import { CreateMode } from '../../src/zk/client.js';
 import { StateStoreError } from '../../src/state/store.js';
-import type { PersistedState } from '../../machines/contract.js';
+import type { PersistedState, PersistedTask } from '../../machines/contract.js';
 import { deadline, openSession } from './util.js';
 
 function state(over: Partial<PersistedState> = {}): PersistedState {
@@ -96,7 +96,7 @@ test('ZkStateStore against a real ZooKeeper', async (t) => {
     await admin.mkdirp('/sched/bad');
     await admin.create('/sched/bad/state', Buffer.from('{not json'), CreateMode.PERSISTENT);
     const bad = store(t, '/sched/bad');
-    await assert.rejects(bad.load('etl'), isCode('STATE_CORRUPT', /\/sched\/bad\/state.*not JSON.*delete it/s));
+    await assert.rejects(bad.load('etl'), isCode('STATE_CORRUPT', /\/sched\/bad\/state.*not JSON.*deleteall/s));
     await assert.rejects(bad.save(state()), isCode('STATE_CORRUPT'));
     assert.equal((await admin.getData('/sched/bad/state')).data?.toString(), '{not json');
 
@@ -107,5 +107,84 @@ test('ZkStateStore against a real ZooKeeper', async (t) => {
     await assert.rejects(foreign.load('etl'), isCode('STATE_FOREIGN', /'billing', not 'etl'/));
     await assert.rejects(store(t, '/sched/foreign').save(state()), isCode('STATE_FOREIGN'), 'save without load checks too');
     assert.equal((await admin.getData('/sched/foreign/state')).data?.toString(), theirs);
+  });
+
+  await t.test('100,000 tasks in flight: written in nodes under 1 MB, changes appended, recovered whole', async (t) => {
+    const a = store(t, '/sched/big', { cluster: 'masters m1:5050', sessionTimeoutMs: 10_000 });
+    assert.equal(await a.load('etl'), undefined);
+    const tasks: PersistedTask[] = Array.from({ length: 100_000 }, (_, i) => ({
+      taskId: `etl-9f86d081-1-${i}`, agentId: `0b05e6b3-9c6a-4478-81d7-72f500653184-S${i % 1000}`, round: 1, index: i, state: 'TASK_RUNNING',
+    }));
+    const big = state({ tasks, launchedInRound: 100_000 });
+    await a.save(big);
+    // A terminal update recorded as a change: appended, not a new snapshot.
+    const ended = { ...tasks[7]!, state: 'TASK_FINISHED' as const };
+    const { tasks: _t, ...header } = big;
+    await a.commit([{ get state(): PersistedState { throw new Error('a delta needs no whole state'); }, delta: { header: { ...header, finishedInRound: 1 }, upsert: [ended], remove: [tasks[8]!.taskId] } }]);
+    const admin = await openSession(t, zk.connectString);
+    const children = await admin.getChildren('/sched/big/state');
+    assert.ok(children.filter((c) => c.startsWith('snap-')).length >= 10, `the snapshot is in parts: ${children.length} nodes`);
+    assert.equal(children.filter((c) => c.startsWith('journal-')).length, 1);
+    for (const c of children) assert.ok((await admin.exists(`/sched/big/state/${c}`))!.dataLength < 1024 * 1024, c);
+    const loaded = await store(t, '/sched/big').load('etl');
+    assert.equal(loaded?.cluster, 'masters m1:5050');
+    assert.equal(loaded?.state.tasks.length, 99_999);
+    assert.equal(loaded?.state.finishedInRound, 1);
+    assert.deepEqual(loaded?.state.tasks[7], ended);
+    assert.ok(!loaded?.state.tasks.some((x) => x.taskId === tasks[8]!.taskId));
+  });
+
+  await t.test('a state of the old format (one node) is read and migrated once; the old writer is then refused', async (t) => {
+    const admin = await openSession(t, zk.connectString);
+    await admin.mkdirp('/sched/old');
+    await admin.create('/sched/old/state', Buffer.from(JSON.stringify(state({ round: 4 }), null, 2)), CreateMode.PERSISTENT);
+    const oldVersion = (await admin.exists('/sched/old/state'))!.version;
+    const next = store(t, '/sched/old');
+    assert.deepEqual(await next.load('etl'), { state: state({ round: 4 }) });
+    const manifest = JSON.parse((await admin.getData('/sched/old/state')).data!.toString()) as { version: number; snapshot: string };
+    assert.equal(manifest.version, 2, 'the node now holds a manifest');
+    // The old leader writes with the version it knew: refused.
+    await assert.rejects(admin.setData('/sched/old/state', Buffer.from(JSON.stringify(state({ round: 99 }))), oldVersion), (err: unknown) => (err as { code?: number }).code === -103);
+    await next.save(state({ round: 5 }));
+    assert.equal((await store(t, '/sched/old').load('etl'))?.state.round, 5);
+    const again = JSON.parse((await admin.getData('/sched/old/state')).data!.toString()) as { version: number };
+    assert.equal(again.version, 2);
+  });
+
+  await t.test('a write ZooKeeper does not complete within the timeout fails (STATE_IO) instead of waiting; retried after it is back, it lands', async (t) => {
+    const s = store(t, '/sched/timeout', { timeoutMs: 1500 });
+    await s.load('etl');
+    await s.save(state({ round: 1 }));
+    await zk.kill();
+    try {
+      await assert.rejects(s.save(state({ round: 2 })), isCode('STATE_IO', /did not complete within 1\.5 s \(--state-timeout\)/));
+    } finally {
+      await zk.start();
+    }
+    await s.save(state({ round: 3 }));
+    assert.equal((await store(t, '/sched/timeout').load('etl'))?.state.round, 3);
+  });
+
+  await t.test('the journal is compacted now and then: the nodes stay few, old snapshots and journal nodes are deleted', async (t) => {
+    const a = store(t, '/sched/compact');
+    await a.load('etl');
+    let current = state({ tasks: [] });
+    await a.save(current);
+    const admin = await openSession(t, zk.connectString);
+    let most = 0;
+    for (let i = 0; i < 1100; i++) {
+      const task: PersistedTask = { taskId: `etl-r1-${i % 50}`, round: 1, index: i % 50, state: i % 2 ? 'TASK_RUNNING' : 'PENDING_LAUNCH' };
+      const { tasks, ...header } = current;
+      current = { ...header, launchedInRound: i, tasks: [...tasks.filter((x) => x.taskId !== task.taskId), task] };
+      await a.commit([{ state: current, delta: { header: { ...header, launchedInRound: i }, upsert: [task], remove: [] } }]);
+      if (i % 100 === 99) most = Math.max(most, (await admin.getChildren('/sched/compact/state')).length);
+    }
+    assert.ok(most <= 1001, `at most ${most} nodes`);
+    const children = await admin.getChildren('/sched/compact/state');
+    const snapshots = new Set(children.filter((c) => c.startsWith('snap-')).map((c) => c.replace(/-\d+$/, '')));
+    assert.equal(snapshots.size, 1, `one snapshot left: ${[...snapshots].join(', ')}`);
+    const loaded = await store(t, '/sched/compact').load('etl');
+    assert.equal(loaded?.state.launchedInRound, 1099);
+    assert.deepEqual(new Set(loaded?.state.tasks.map((x) => JSON.stringify(x))), new Set(current.tasks.map((x) => JSON.stringify(x))));
   });
 });

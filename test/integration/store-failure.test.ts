@@ -1,6 +1,8 @@
 /**
  * runScheduler against the emulated master when the state store fails for
- * real (a full tmpfs) and when an ACCEPT never reaches the master: what the
+ * real (a full tmpfs) and when an ACCEPT never reaches the master (answered
+ * 503, or made under a subscription that is gone; there the write-ahead is held
+ * by awaiting the real store until the framework subscribed again): what the
  * master receives, what /health-facing status says, and that the round goes on.
  */
 import assert from 'node:assert/strict';
@@ -50,7 +52,7 @@ function onDisk(file: string): PersistedState | undefined {
 const launchedIn = (call: Call): string[] =>
   (call.accept?.operations ?? []).flatMap((op) => op.launch?.task_infos ?? []).map((info) => info.task_id.value);
 
-describe('a failing state store', () => {
+describe('what the master receives when a state write or a call fails', () => {
   it('disk full: offers are declined instead of launched, /health says failing, logged once; with space again the round goes on, every ACCEPT after its write-ahead', async (t) => {
     const cluster = await withCluster(t, { mode: 'simulated', simulatedTaskMs: 0, agents: 2 });
     const small = withSmallFs(t, 512 * 1024);
@@ -136,5 +138,47 @@ describe('a failing state store', () => {
     assert.ok(!accepted.some((id) => launched.slice(0, 2).includes(id)), 'the tasks of the refused ACCEPT were launched again under new ids');
     assert.deepEqual(finished, [{ round: 1, finished: 2, failed: 0 }]);
     assert.equal(cluster.tasks().filter((x) => x.state === 'TASK_FINISHED').length, 2);
+  });
+
+  it('an ACCEPT made under a subscription that is gone by the time its write-ahead lands is never sent under the new stream id; its tasks are launched again', async (t) => {
+    const cluster = await withCluster(t, { mode: 'simulated', simulatedTaskMs: 0, agents: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'store-failure-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'state.json');
+    const config = configFor(cluster.masters[0]!.hostPort, file, '2');
+    const signals = new Signals();
+    const chunks: string[] = [];
+    const log = createLogger({ format: 'json', debug: true, destination: new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } }) });
+    const messages = (): string[] => chunks.join('').split('\n').filter(Boolean).map((l) => String((JSON.parse(l) as { msg?: unknown }).msg));
+    // The first launch's write-ahead is held until the framework has subscribed again.
+    const store = new FileStateStore(file);
+    const commit = store.commit.bind(store);
+    let hold: Promise<void> | undefined;
+    let resubscribed: () => void = () => {};
+    store.commit = async (changes) => {
+      if (hold) await hold;
+      return commit(changes);
+    };
+    const launched: string[] = [];
+    signals.on('taskLaunched', (l) => {
+      if (launched.length === 0) {
+        hold = new Promise<void>((resolve) => { resubscribed = resolve; });
+        cluster.faults.dropConnections();
+      }
+      launched.push(l.taskId);
+    });
+    signals.on('subscribed', (s) => { if (s.resubscribe) resubscribed(); });
+    const finished: { finished: number; failed: number }[] = [];
+    signals.on('roundFinished', (r) => { finished.push(r); });
+    const code = await runScheduler(config, {
+      log, signals, source: new StaticLeaderSource(config.master.kind === 'static' ? config.master.urls : []), store,
+    });
+    assert.equal(code, 0, messages().join('\n'));
+    const first = launched.slice(0, 2);
+    const accepted = cluster.received.filter((r) => r.call.type === 'ACCEPT').flatMap((r) => launchedIn(r.call));
+    assert.ok(!accepted.some((id) => first.includes(id)), `the first ACCEPT (${first.join(', ')}) never reached the master`);
+    assert.equal(accepted.length, 2);
+    assert.ok(messages().some((m) => m === 'dropped ACCEPT call: made under an earlier subscription'), messages().join('\n'));
+    assert.deepEqual(finished, [{ round: 1, finished: 2, failed: 0 }]);
   });
 });

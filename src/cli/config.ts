@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Config, MasterSpec } from '../config/run-config.js';
 import { Credentials } from '../client/credentials.js';
+import { AttributeError, parseAttributes } from '../emulator/attributes.js';
 import { MasterAddressError, parseMasterList } from '../client/master-address.js';
 import { BearerToken } from '../observability/api/bearer-token.js';
 import { ZkUrlError, parseZkUrl } from '../zk/url.js';
@@ -42,6 +43,7 @@ export interface RawFlags {
   ha?: string;
   localCpus?: string;
   localMem?: string;
+  localAttributes?: string;
   callTimeout?: string;
   stateTimeout?: string;
   resetState?: boolean;
@@ -82,6 +84,17 @@ export class ConfigError extends Error {
 
 function quote(value: string): string {
   return `'${value}'`;
+}
+
+/** Agent attributes in the Mesos agent's --attributes syntax; checked here so a bad value is a usage error. */
+function attributes(flag: string, text: string): string {
+  try {
+    parseAttributes(text);
+  } catch (err) {
+    if (err instanceof AttributeError) throw new ConfigError(`--${flag}: ${err.message}`);
+    throw err;
+  }
+  return text;
 }
 
 function number(flag: string, text: string, rule: 'positive' | 'non-negative'): number {
@@ -240,6 +253,7 @@ export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
     ...(ha !== undefined ? { ha } : {}),
     localCpus: flags.localCpus === undefined ? env.machine.cpus : number('local-cpus', flags.localCpus, 'positive'),
     localMemMb: flags.localMem === undefined ? env.machine.memMb : number('local-mem', flags.localMem, 'positive'),
+    ...(flags.localAttributes !== undefined ? { localAttributes: attributes('local-attributes', flags.localAttributes) } : {}),
     callTimeoutMs: number('call-timeout', flags.callTimeout ?? DEFAULTS.callTimeout, 'positive') * 1000,
     stateTimeoutMs: number('state-timeout', flags.stateTimeout ?? DEFAULTS.stateTimeout, 'positive') * 1000,
     resetState: flags.resetState === true,

@@ -47,6 +47,7 @@ export function schedulerFlags(defaultStateFile: string, defaultUser: string, ma
     { flags: '--ha <zk-url>', description: 'run as one of several schedulers; leader election in ZooKeeper at this URL' },
     { flags: '--local-cpus <cpus>', description: `CPUs of the embedded agent with --master local (default: this machine's, ${machine.cpus})` },
     { flags: '--local-mem <mb>', description: `memory (MB) of the embedded agent with --master local (default: this machine's, ${machine.memMb})` },
+    { flags: '--local-attributes <attributes>', description: "attributes of the embedded agent with --master local, as the Mesos agent's --attributes takes them ('rack:r1;zone:eu-1')" },
     { flags: '--call-timeout <seconds>', description: 'time limit of one call to the master', defaultValue: DEFAULTS.callTimeout },
     { flags: '--state-timeout <seconds>', description: 'with --ha, a state write to ZooKeeper not done in this time counts as failed and is retried', defaultValue: DEFAULTS.stateTimeout },
     { flags: '--http-port <port>', description: 'serve the dashboard, /api, /health, /state and /metrics (Prometheus) on this port (0 = any free port)' },

@@ -30,6 +30,8 @@ export interface Config {
   ha?: string;
   localCpus: number;
   localMemMb: number;
+  /** `--local-attributes`: the embedded agent's attributes (Mesos agent --attributes syntax). */
+  localAttributes?: string;
   callTimeoutMs: number;
   /** `--state-timeout`: a state write to ZooKeeper not done within this counts as failed (and is retried). */
   stateTimeoutMs: number;

@@ -9,8 +9,11 @@
  *   GET  /emulator/frameworks                 Cluster.frameworks()
  *   GET  /emulator/tasks                      Cluster.tasks()
  *   GET  /emulator/agents                     agent ids, hostnames, registered and recovering flags
- *   POST /emulator/faults/elect-leader        {"index": 1} or {"index": null} (no leader: 503)
+ *   POST /emulator/faults/elect-leader        {"index": 1} or {"index": null} (no leader: 503); the
+ *                                             old leader exits: connections cut, port closed for the
+ *                                             restart time, then it answers as a non-leader
  *   POST /emulator/faults/drop-connections    cut every subscription connection
+ *   POST /emulator/faults/end-streams         end every subscription stream cleanly (last chunk)
  *   POST /emulator/faults/stop-heartbeats     keep streams open but send no HEARTBEAT
  *   POST /emulator/faults/resume-heartbeats
  *   POST /emulator/faults/malformed-record    write bytes that are not RecordIO on every stream
@@ -34,6 +37,7 @@ import type { ClusterFaults } from './index.js';
 import type { LatencyRecorder } from './latency-recorder.js';
 
 export interface AdminTarget {
+  readonly masters: ReadonlyArray<unknown>;
   leaderIndex(): number | undefined;
   leaderUrl(): string | undefined;
   readonly received: ReadonlyArray<unknown>;
@@ -118,9 +122,14 @@ export async function handleAdmin(target: AdminTarget, req: IncomingMessage, res
       'elect-leader': () => {
         const i = b.index;
         if (i !== null && i !== undefined && (typeof i !== 'number' || !Number.isInteger(i))) throw new AdminError(400, "'index' must be an integer or null");
-        f.electLeader(i ?? undefined);
+        if (typeof i === 'number' && (i < 0 || i >= target.masters.length)) {
+          throw new AdminError(400, `no master with index ${i}; indexes are 0..${target.masters.length - 1}`);
+        }
+        // The old leader cuts every connection, this one included: answer first.
+        res.once('finish', () => f.electLeader(i ?? undefined));
       },
       'drop-connections': () => f.dropConnections(),
+      'end-streams': () => f.endStreams(),
       'stop-heartbeats': () => f.stopHeartbeats(),
       'resume-heartbeats': () => f.resumeHeartbeats(),
       'malformed-record': () => f.sendMalformedRecord(),

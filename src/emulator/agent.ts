@@ -7,7 +7,7 @@
  * The master's view of the agent (resources, offers) lives in the master.
  */
 import { randomBytes } from 'node:crypto';
-import type { FrameworkInfo, TaskInfo, TaskStatus } from '../mesos/types.js';
+import type { ExecutorInfo, FrameworkInfo, TaskInfo, TaskStatus } from '../mesos/types.js';
 import type { RunningTask, TaskReport, TaskRunner } from './executors/types.js';
 import { StatusUpdateManager, type UpdateDelivery } from './status-update-manager.js';
 import { isTerminalState } from './task-states.js';
@@ -24,6 +24,17 @@ interface AgentTask {
   info: TaskInfo;
   running: RunningTask | undefined;
   terminal: boolean;
+  /** The executor's id: the task id for command tasks, the group's executor for LAUNCH_GROUP. */
+  executorId: string;
+  group: TaskGroupRun | undefined;
+}
+
+/** One LAUNCH_GROUP on the default executor: its tasks live and fail together. */
+interface TaskGroupRun {
+  members: AgentTask[];
+  /** The executor is killing the group (one task failed or was killed). */
+  killing: boolean;
+  sendKilling: boolean;
 }
 
 export function newStatusUuid(): string {
@@ -51,27 +62,64 @@ export class Agent {
   }
 
   launch(frameworkId: string, frameworkInfo: FrameworkInfo, task: TaskInfo): void {
-    const key = Agent.key(frameworkId, task.task_id.value);
-    const entry: AgentTask = { frameworkId, info: task, running: undefined, terminal: false };
-    this.tasks.set(key, entry);
-    const incarnation = this.incarnation;
-    const report = (r: TaskReport): void => {
-      if (incarnation !== this.incarnation || entry.terminal) return;
-      if (isTerminalState(r.state)) entry.terminal = true;
-      this.sendUpdate(frameworkId, task.task_id.value, r);
-    };
+    const entry = this.addTask(frameworkId, task, task.task_id.value, undefined);
     if (!task.command) {
-      report({ state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED', message: 'Emulated agents run only command tasks (TaskInfo.command); custom executors are not supported' });
+      this.reporter(entry)({ state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED', message: 'Emulated agents run only command tasks (TaskInfo.command); custom executors are not supported' });
       return;
     }
+    this.start(entry, frameworkInfo, undefined);
+  }
+
+  /**
+   * LAUNCH_GROUP: the default executor runs each task's command in its own
+   * container under the executor's sandbox, sends TASK_STARTING and
+   * TASK_RUNNING per task, and when one task fails or is killed kills the
+   * others (src/launcher/default_executor.cpp: the task group's default
+   * restart policy).
+   */
+  launchGroup(frameworkId: string, frameworkInfo: FrameworkInfo, executor: ExecutorInfo, runId: string, tasks: readonly TaskInfo[], sendKilling: boolean): void {
+    const group: TaskGroupRun = { members: [], killing: false, sendKilling };
+    for (const task of tasks) group.members.push(this.addTask(frameworkId, task, executor.executor_id.value, group));
+    for (const entry of group.members) {
+      if (!entry.info.command) {
+        this.reporter(entry)({ state: 'TASK_FAILED', source: 'SOURCE_EXECUTOR', message: 'Emulated default executor: the task has no CommandInfo to run' });
+        continue;
+      }
+      this.start(entry, frameworkInfo, { id: executor.executor_id.value, runId });
+    }
+  }
+
+  private addTask(frameworkId: string, task: TaskInfo, executorId: string, group: TaskGroupRun | undefined): AgentTask {
+    const entry: AgentTask = { frameworkId, info: task, running: undefined, terminal: false, executorId, group };
+    this.tasks.set(Agent.key(frameworkId, task.task_id.value), entry);
+    return entry;
+  }
+
+  private reporter(entry: AgentTask): (r: TaskReport) => void {
+    const incarnation = this.incarnation;
+    return (r) => {
+      if (incarnation !== this.incarnation || entry.terminal) return;
+      if (isTerminalState(r.state)) entry.terminal = true;
+      this.sendUpdate(entry.frameworkId, entry.info.task_id.value, r, entry.executorId);
+      const group = entry.group;
+      if (group && !group.killing && (r.state === 'TASK_FAILED' || r.state === 'TASK_KILLED')) {
+        group.killing = true;
+        for (const other of group.members) if (other !== entry && !other.terminal) other.running?.kill(undefined, group.sendKilling);
+      }
+    };
+  }
+
+  private start(entry: AgentTask, frameworkInfo: FrameworkInfo, executor: { id: string; runId: string } | undefined): void {
+    const { frameworkId, info: task } = entry;
     entry.running = this.runner.launch({
-      agentId: this.id, frameworkId, frameworkInfo, task, report,
+      agentId: this.id, frameworkId, frameworkInfo, task, report: this.reporter(entry),
       setSandbox: (dir) => this.uplink.sandbox(frameworkId, task.task_id.value, dir),
+      ...(executor ? { executor } : {}),
     });
   }
 
   /** Builds an agent/executor-generated update (with uuid) and queues it. */
-  sendUpdate(frameworkId: string, taskId: string, r: TaskReport): void {
+  sendUpdate(frameworkId: string, taskId: string, r: TaskReport, executorId = taskId): void {
     const source = r.source ?? 'SOURCE_AGENT';
     const status: TaskStatus = {
       task_id: { value: taskId },
@@ -83,7 +131,7 @@ export class Agent {
       ...(r.message !== undefined ? { message: r.message } : {}),
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
       // The command executor's id is the task id; the agent's own reconciliation answers carry none.
-      ...(r.reason === 'REASON_RECONCILIATION' ? {} : { executor_id: { value: taskId } }),
+      ...(r.reason === 'REASON_RECONCILIATION' ? {} : { executor_id: { value: executorId } }),
     };
     this.updates.add(frameworkId, status);
   }

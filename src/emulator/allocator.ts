@@ -1,26 +1,31 @@
 /**
  * Offers, refusal filters, suppression, and the periodic allocation run.
  *
- * Like the Mesos hierarchical allocator, each run offers every allocatable
- * agent's free resources (one offer per agent) to active, unsuppressed
- * frameworks, batching all offers for a framework into one OFFERS event. An
- * agent's free resources go to one framework per run; frameworks take turns
- * being first among equals, and the framework with the smallest dominant
- * share (of cpus or mem, as DRF) goes first.
+ * Like the Mesos hierarchical allocator (HierarchicalDRF), each run offers
+ * every allocatable agent's free resources to active frameworks, to one of
+ * each framework's roles at a time: the framework's unsuppressed role with the
+ * smallest dominant share (over all frameworks) that is not filtered on that
+ * agent gets it, so a MULTI_ROLE framework is offered resources for each of
+ * its roles; offers and their resources carry `allocation_info.role`. All
+ * offers for a framework go out in one OFFERS event. An agent's free
+ * resources go to one framework per run; frameworks take turns being first
+ * among equals, and the framework whose roles have the smallest dominant share
+ * (of cpus or mem, as DRF) goes first.
  *
  * Efficiency: each framework keeps a set of candidate agents. An agent enters
  * the sets when resources come back to it and leaves when it is offered, found
  * empty, or filtered; a filter's expiry puts it back. A run therefore touches
  * only agents that changed, never all 10,000 agents.
  *
- * Filters follow Mesos' refused-offer filter: after DECLINE (or the unused part
- * of an ACCEPT) with refuse_seconds > 0, an agent is not offered to that
- * framework while its free resources are contained in what was refused.
+ * Filters follow Mesos' refused-offer filter, kept per (role, agent) as the
+ * allocator keeps them: after DECLINE (or the unused part of an ACCEPT) with
+ * refuse_seconds > 0, an agent is not offered to that framework for that role
+ * while its free resources are contained in what was refused.
  */
 import type { Event, Offer } from '../mesos/types.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord } from './model.js';
 import { setLongTimeout } from './long-timeout.js';
-import { charge, frameworkSuppressed } from './model.js';
+import { charge, filterKey, frameworkSuppressed } from './model.js';
 import { addBags, bagToResources, cloneBag, containsBag, emptyBag, isAllocatable, subtractBags, type ResourceBag } from './resources.js';
 
 /** Mesos caps refuse_seconds at one year. */
@@ -68,31 +73,70 @@ export class Allocator {
     const start = this.turn++ % fws.length;
     const rotated = [...fws.slice(start), ...fws.slice(0, start)];
     const totals = this.clusterTotals();
-    const share = (fw: FrameworkRecord): number => Math.max(fw.allocated.cpus / totals.cpus, fw.allocated.mem / totals.mem);
-    if (rotated.length > 1) rotated.sort((a, b) => share(a) - share(b));
+    const roleShares = this.roleShares(totals);
+    const fwShare = (fw: FrameworkRecord): number => {
+      const roles = fw.roles.filter((r) => !fw.suppressedRoles.has(r));
+      return Math.min(...roles.map((r) => roleShares.get(r) ?? 0));
+    };
+    if (rotated.length > 1) rotated.sort((a, b) => fwShare(a) - fwShare(b));
     for (const fw of rotated) {
       const offers: Offer[] = [];
       for (const agentId of fw.candidates) {
         fw.candidates.delete(agentId);
         const agent = this.host.agents.get(agentId);
         if (!agent || !agent.registered || agent.recovering || !isAllocatable(agent.free)) continue;
-        const filter = fw.filters.get(agentId);
-        if (filter && containsBag(filter.refused, agent.free)) continue; // back in candidates when the filter expires
-        offers.push(this.makeOffer(fw, agent));
+        const role = this.pickRole(fw, agent, roleShares);
+        if (role === undefined) continue; // filtered for every role: back in candidates when a filter expires
+        const offer = this.makeOffer(fw, agent, role);
+        roleShares.set(role, this.share(this.roleAllocation(role), totals));
+        offers.push(offer);
       }
       if (offers.length > 0) this.host.send(fw, { type: 'OFFERS', offers: { offers } });
     }
   }
 
-  private makeOffer(fw: FrameworkRecord, agent: AgentRecord): Offer {
-    const role = fw.roles.find((r) => !fw.suppressedRoles.has(r)) ?? fw.roles[0] ?? '*';
+  /** The unsuppressed, unfiltered role of the framework with the smallest share. */
+  private pickRole(fw: FrameworkRecord, agent: AgentRecord, roleShares: ReadonlyMap<string, number>): string | undefined {
+    let best: string | undefined;
+    for (const role of fw.roles) {
+      if (fw.suppressedRoles.has(role)) continue;
+      const filter = fw.filters.get(filterKey(role, agent.id));
+      if (filter && containsBag(filter.refused, agent.free)) continue;
+      if (best === undefined || (roleShares.get(role) ?? 0) < (roleShares.get(best) ?? 0)) best = role;
+    }
+    return best;
+  }
+
+  private roleAllocation(role: string): { cpus: number; mem: number } {
+    const sum = { cpus: 0, mem: 0 };
+    for (const fw of this.host.frameworks.values()) {
+      const a = fw.allocatedByRole.get(role);
+      if (a) { sum.cpus += a.cpus; sum.mem += a.mem; }
+    }
+    return sum;
+  }
+
+  private share(a: { cpus: number; mem: number }, totals: { cpus: number; mem: number }): number {
+    return Math.max(a.cpus / totals.cpus, a.mem / totals.mem);
+  }
+
+  /** Dominant share of every role some framework is subscribed to. */
+  private roleShares(totals: { cpus: number; mem: number }): Map<string, number> {
+    const shares = new Map<string, number>();
+    for (const fw of this.host.frameworks.values()) {
+      for (const role of fw.roles) if (!shares.has(role)) shares.set(role, this.share(this.roleAllocation(role), totals));
+    }
+    return shares;
+  }
+
+  private makeOffer(fw: FrameworkRecord, agent: AgentRecord, role: string): Offer {
     const record: OfferRecord = {
       id: this.host.newOfferId(), frameworkId: fw.id, agentId: agent.id, resources: agent.free, role, timer: undefined,
     };
     agent.free = emptyBag();
     agent.offers.add(record.id);
     fw.offers.add(record.id);
-    charge(fw, record.resources, 1);
+    charge(fw, record.resources, 1, role);
     this.host.offers.set(record.id, record);
     if (this.host.offerTimeoutMs !== undefined) {
       record.timer = setTimeout(() => this.rescind(record.id), this.host.offerTimeoutMs);
@@ -109,6 +153,7 @@ export class Allocator {
       url: { scheme: 'http', address: { hostname: agent.hostname, ip: AGENT_IP, port: AGENT_PORT }, path: '/slave(1)' },
       // Empty repeated fields (attributes, executor_ids) are left out, as the master's JSON leaves them out.
       resources: bagToResources(record.resources, alloc),
+      ...(agent.attributes.length > 0 ? { attributes: agent.attributes.map((a) => structuredClone(a)) } : {}),
       ...(alloc !== undefined ? { allocation_info: { role: alloc } } : {}),
     };
   }
@@ -122,7 +167,7 @@ export class Allocator {
     const fw = this.host.frameworks.get(offer.frameworkId);
     if (fw) {
       fw.offers.delete(offerId);
-      charge(fw, offer.resources, -1);
+      charge(fw, offer.resources, -1, offer.role);
     }
     const agent = this.host.agents.get(offer.agentId);
     agent?.offers.delete(offerId);
@@ -192,19 +237,20 @@ export class Allocator {
 
   /** Drops the framework's filters (only those of `roles`, if given). */
   clearFilters(fw: FrameworkRecord, roles?: readonly string[]): void {
-    for (const [agentId, f] of fw.filters) {
+    for (const [key, f] of fw.filters) {
       if (roles && !roles.includes(f.role)) continue;
       f.timer.cancel();
-      fw.filters.delete(agentId);
+      fw.filters.delete(key);
     }
   }
 
   private setFilter(fw: FrameworkRecord, agentId: string, refused: ResourceBag, role: string, ms: number): void {
-    fw.filters.get(agentId)?.timer.cancel();
+    const key = filterKey(role, agentId);
+    fw.filters.get(key)?.timer.cancel();
     const timer = setLongTimeout(() => {
-      fw.filters.delete(agentId);
+      fw.filters.delete(key);
       fw.candidates.add(agentId);
     }, ms);
-    fw.filters.set(agentId, { refused, role, timer });
+    fw.filters.set(key, { refused, role, agentId, timer });
   }
 }

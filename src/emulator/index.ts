@@ -18,8 +18,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import type { Call, MasterInfo, TaskInfo, TaskState } from '../mesos/types.js';
+import type { Attribute, Call, MasterInfo, TaskInfo, TaskState } from '../mesos/types.js';
 import { handleAdmin } from './admin.js';
+import { parseAttributes } from './attributes.js';
 import { ProcessRunner } from './executors/process-runner.js';
 import { SimulatedRunner } from './executors/simulated-runner.js';
 import type { TaskRunner } from './executors/types.js';
@@ -40,12 +41,29 @@ export interface ClusterOptions {
   memPerAgent?: number;
   /** Disk offered per agent in MB. Default 10240. */
   diskPerAgent?: number;
+  /**
+   * Agent attributes in the agent's `--attributes` syntax (`rack:r1;zone:eu-1`):
+   * agent i gets entry i modulo the list's length (one entry: every agent).
+   */
+  agentAttributes?: readonly string[];
+  /**
+   * Agent hostnames (offers' `hostname`), agent i gets entry i modulo the
+   * list's length. Default: the masters' advertised host for every agent.
+   */
+  agentHostnames?: readonly string[];
   /** Listen address and advertised hostname. Default '127.0.0.1'. */
   host?: string;
   /** 0 (default) = an ephemeral port per master; N = ports N, N+1, ... */
   port?: number;
   /** Default 15, as real masters. */
   heartbeatIntervalSeconds?: number;
+  /**
+   * A master that loses leadership exits and is restarted, as a real one does
+   * ("Conceded leadership ... committing suicide"): its connections are cut
+   * (reset, no last chunk), it refuses connections for this long, then answers
+   * as a non-leader (307 to the leader, 503 without one). Default 2000.
+   */
+  masterRestartMs?: number;
   /** Default 1000 (tests use ~20-50). */
   allocationIntervalMs?: number;
   /** Rescind outstanding offers after this long (the master's --offer_timeout); default never. */
@@ -82,6 +100,7 @@ export interface ClusterTask {
 
 export interface ClusterAgent {
   id: string; hostname: string; registered: boolean;
+  attributes: Attribute[];
   /** After a leader change, until it re-registers with the new leader. */
   recovering: boolean;
 }
@@ -90,6 +109,8 @@ export interface ClusterFaults {
   /** undefined = no leader (masters answer 503). */
   electLeader(index: number | undefined): void;
   dropConnections(): void;
+  /** Ends every subscription stream cleanly (last chunk), without a leader change. */
+  endStreams(): void;
   stopHeartbeats(): void;
   resumeHeartbeats(): void;
   sendMalformedRecord(): void;
@@ -115,6 +136,9 @@ export interface Cluster extends EventEmitter {
   readonly faults: ClusterFaults;
   stop(): Promise<void>;
 }
+
+/** The Mesos version the emulated masters claim; they send only enum values of its v1 protos. */
+export const CLAIMED_MESOS_VERSION = '1.11.0';
 
 /** MasterInfo.ip: the IPv4 address in network byte order read as a host-order uint32 (MESOS-1201). */
 function packIp(ip: string): number {
@@ -150,6 +174,8 @@ class ClusterImpl extends EventEmitter implements Cluster {
   private delayMs = 0;
   private heartbeatsPaused = false;
   private stopped: Promise<void> | undefined;
+  /** Masters that lost leadership and are "restarting" (not listening), by index. */
+  private readonly restarting = new Map<number, NodeJS.Timeout>();
 
   constructor(
     private readonly opts: Required<Pick<ClusterOptions, 'host' | 'heartbeatIntervalSeconds'>> & ClusterOptions,
@@ -177,6 +203,7 @@ class ClusterImpl extends EventEmitter implements Cluster {
         for (const s of [...this.streams]) s.destroy();
         for (const server of this.servers) server.closeIdleConnections();
       },
+      endStreams: () => { for (const s of [...this.streams]) s.close(); },
       stopHeartbeats: () => { this.heartbeatsPaused = true; },
       resumeHeartbeats: () => { this.heartbeatsPaused = false; },
       sendMalformedRecord: () => { for (const s of this.streams) s.sendMalformedRecord(); },
@@ -217,9 +244,12 @@ class ClusterImpl extends EventEmitter implements Cluster {
       const port = await listen(server, this.opts.port ? this.opts.port + i : 0, host);
       const id = randomUUID();
       this.infos.push({
-        id, ip: packIp(ipForInfo), port, pid: `master@${ipForInfo}:${port}`, hostname: advertised, version: '1.11.0',
+        id, ip: packIp(ipForInfo), port, pid: `master@${ipForInfo}:${port}`, hostname: advertised, version: CLAIMED_MESOS_VERSION,
         address: { hostname: advertised, ip: ipForInfo, port },
-        capabilities: [{ type: 'AGENT_UPDATE' }, { type: 'AGENT_DRAINING' }, { type: 'QUOTA_V2' }],
+        // A 1.11 master has AGENT_UPDATE, AGENT_DRAINING and QUOTA_V2; the v1 proto has no
+        // QUOTA_V2, so evolving MasterInfo to v1 leaves that capability without a type
+        // (`{}` in JSON). Only values of the claimed version's v1 proto are sent.
+        capabilities: [{ type: 'AGENT_UPDATE' }, { type: 'AGENT_DRAINING' }, {}],
       });
       this.masters.push({ index: i, url: `${scheme}://${advertised}:${port}`, hostPort: `${advertised}:${port}`, id });
     }
@@ -231,10 +261,49 @@ class ClusterImpl extends EventEmitter implements Cluster {
       throw new Error(`no master with index ${index}; indexes are 0..${this.infos.length - 1}`);
     }
     if (index === this.leader) return;
+    const previous = this.leader;
     this.leader = index;
     if (index !== undefined) this.electedAt[index] = Date.now();
     this.core.leaderChanged();
+    if (previous !== undefined) this.restartMaster(previous);
     this.emit('leaderChanged', index, index === undefined ? undefined : this.infos[index]);
+  }
+
+  /**
+   * The master that lost leadership exits: every connection to it is cut
+   * (subscription streams reset mid-body), its port refuses connections for
+   * `masterRestartMs`, then it listens again as a non-leader.
+   */
+  private restartMaster(index: number): void {
+    const server = this.servers[index];
+    const port = this.infos[index]?.port;
+    if (!server || port === undefined || this.restarting.has(index)) return;
+    for (const s of [...this.streams]) if (s.master === index) s.destroy();
+    server.close();
+    server.closeAllConnections();
+    this.logger.info({ master: index, restartMs: this.restartMs }, 'master lost leadership: exiting and restarting');
+    const relisten = (attempt: number): void => {
+      const timer = setTimeout(() => {
+        const failed = (err: Error): void => {
+          if (this.stopped) return;
+          this.logger.warn({ err, master: index, port }, 'restarted master cannot listen yet; retrying');
+          if (attempt < 50) relisten(attempt + 1);
+          else this.restarting.delete(index);
+        };
+        server.once('error', failed);
+        server.listen(port, this.opts.host, () => {
+          server.off('error', failed);
+          this.restarting.delete(index);
+        });
+      }, attempt === 0 ? this.restartMs : 100);
+      timer.unref();
+      this.restarting.set(index, timer);
+    };
+    relisten(0);
+  }
+
+  private get restartMs(): number {
+    return this.opts.masterRestartMs ?? 2000;
   }
 
   leaderIndex(): number | undefined {
@@ -268,11 +337,13 @@ class ClusterImpl extends EventEmitter implements Cluster {
   }
 
   agents(): ClusterAgent[] {
-    return [...this.core.agents.values()].map((a) => ({ id: a.id, hostname: a.hostname, registered: a.registered, recovering: a.recovering }));
+    return [...this.core.agents.values()].map((a) => ({ id: a.id, hostname: a.hostname, registered: a.registered, recovering: a.recovering, attributes: a.attributes }));
   }
 
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      for (const t of this.restarting.values()) clearTimeout(t);
+      this.restarting.clear();
       await this.core.stop();
       await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => {
         s.close(() => resolve());
@@ -289,6 +360,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const agents = opts.agents ?? 1;
   if (!Number.isInteger(masters) || masters < 1) throw new Error(`masters must be a positive integer, got ${masters}`);
   if (!Number.isInteger(agents) || agents < 0) throw new Error(`agents must be a non-negative integer, got ${agents}`);
+  // Bad attributes refuse to start, as the agent does.
+  const attributes = (opts.agentAttributes ?? []).map((spec) => parseAttributes(spec));
+  for (const h of opts.agentHostnames ?? []) if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(h)) throw new Error(`invalid agent hostname '${h}'`);
   const logger = opts.logger ?? pino({ level: 'silent' });
   const tempWorkDir = opts.workDir ? undefined : mkdtempSync(path.join(os.tmpdir(), 'mesos-emulator-'));
   const workDir = opts.workDir ?? tempWorkDir!;
@@ -307,7 +381,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const disk = opts.diskPerAgent ?? 10240;
   const hostname = cluster.masters[0]!.hostPort.split(':')[0]!;
   for (let i = 0; i < agents; i++) {
-    cluster.core.addAgent(hostname, { cpus, mem, disk, ports: [{ begin: 31000, end: 32000 }] });
+    const at = <T>(list: readonly T[] | undefined): T | undefined => (list && list.length > 0 ? list[i % list.length] : undefined);
+    cluster.core.addAgent(at(opts.agentHostnames) ?? hostname, { cpus, mem, disk, ports: [{ begin: 31000, end: 32000 }] }, attributes[i % Math.max(1, attributes.length)] ?? []);
   }
   return cluster;
 }

@@ -12,16 +12,18 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Call, Event, FrameworkInfo, MasterInfo, TaskInfo } from '../mesos/types.js';
+import { randomUUID } from 'node:crypto';
+import type { Attribute, Call, Event, FrameworkInfo, MasterInfo, Operation, TaskInfo, TaskStatus } from '../mesos/types.js';
 import { Agent, type AgentUplink } from './agent.js';
 import { Allocator } from './allocator.js';
 import type { TaskRunner } from './executors/types.js';
-import { type AgentRecord, type FrameworkRecord, type OfferRecord, type TaskRecord, MAX_COMPLETED_TASKS_PER_FRAMEWORK, charge, taskKey } from './model.js';
+import { type AgentRecord, type ExecutorRecord, type FrameworkRecord, type OfferRecord, type TaskRecord, MAX_COMPLETED_TASKS_PER_FRAMEWORK, charge, taskKey } from './model.js';
+import { describeAgent, dropEvent, refuseOperation } from './operations.js';
 import { addBags, cloneBag, emptyBag, subtractBags, type ResourceBag } from './resources.js';
 import type { SchedulerStream } from './scheduler-stream.js';
 import type { UpdateDelivery } from './status-update-manager.js';
 import { isTerminalState } from './task-states.js';
-import { validateOffers, validateTask } from './task-validation.js';
+import { validateOffers, validateTask, validateTaskGroup } from './task-validation.js';
 import { validateFrameworkInfo } from './framework-validation.js';
 import { masterStatus, reconcileStatuses } from './reconciliation.js';
 import { setLongTimeout } from './long-timeout.js';
@@ -43,15 +45,10 @@ export interface MasterCoreOptions {
 
 export interface CallResult { status: number; body?: string }
 
-type Operation = NonNullable<NonNullable<Call['accept']>['operations']>[number];
-
-/** Tasks of a LAUNCH or LAUNCH_GROUP operation (launch_group is not in our types: read it loosely). */
+/** Tasks of a LAUNCH or LAUNCH_GROUP operation. */
 function launchedTasks(op: Operation): TaskInfo[] {
   if (op.type === 'LAUNCH') return op.launch?.task_infos ?? [];
-  if (op.type === 'LAUNCH_GROUP') {
-    const group = (op as { launch_group?: { task_group?: { tasks?: TaskInfo[] } } }).launch_group;
-    return group?.task_group?.tasks ?? [];
-  }
+  if (op.type === 'LAUNCH_GROUP') return op.launch_group?.task_group?.tasks ?? [];
   return [];
 }
 
@@ -91,7 +88,7 @@ export class MasterCore extends EventEmitter {
   // ---------------------------------------------------------------------------
   // Agents
 
-  addAgent(hostname: string, total: ResourceBag): AgentRecord {
+  addAgent(hostname: string, total: ResourceBag, attributes: Attribute[] = []): AgentRecord {
     const id = `${this.masterId()}-S${this.nextAgentId++}`;
     const uplink: AgentUplink = {
       statusUpdate: (agentId, d) => this.statusUpdate(agentId, d),
@@ -102,7 +99,7 @@ export class MasterCore extends EventEmitter {
     };
     const runtime = new Agent(id, hostname, this.opts.runner, uplink, this.opts.agentRetryMs);
     const record: AgentRecord = {
-      id, hostname, total: cloneBag(total), free: cloneBag(total), offers: new Set(), tasks: new Set(),
+      id, hostname, attributes, total: cloneBag(total), free: cloneBag(total), offers: new Set(), executors: new Map(), tasks: new Set(),
       registered: true, recovering: false, unreachableTime: undefined, runtime,
     };
     this.agents.set(id, record);
@@ -137,13 +134,18 @@ export class MasterCore extends EventEmitter {
       }
       task.statusUpdateState = undefined;
       task.endedAt ??= Date.now();
-      if (!task.resourcesRecovered) charge(fw, task.resources, -1);
+      if (!task.resourcesRecovered) charge(fw, task.resources, -1, task.role);
       task.resourcesRecovered = true;
       if (fw.partitionAware) fw.unreachableTaskIds.add(task.taskId);
       this.removeTask(fw, task);
       if (fw.connected) this.send(fw, { type: 'UPDATE', update: { status } });
     }
     agent.tasks.clear();
+    for (const executor of agent.executors.values()) {
+      const fw = this.frameworks.get(executor.frameworkId);
+      if (fw) charge(fw, executor.resources, -1, executor.role);
+    }
+    agent.executors.clear();
     for (const offerId of [...agent.offers]) this.allocator.rescind(offerId);
     agent.free = emptyBag();
     this.allocator.invalidateTotals();
@@ -223,7 +225,7 @@ export class MasterCore extends EventEmitter {
       id, info, roles: [], multiRole: false, partitionAware: false, killingState: false,
       stream: undefined, connected: false, active: false, removed: false, suppressedRoles: new Set(),
       offers: new Set(), tasks: new Map(), completedTasks: [], unreachableTaskIds: new Set(), filters: new Map(), candidates: new Set(),
-      failoverTimer: undefined, registeredAt: Date.now(), allocated: { cpus: 0, mem: 0 },
+      failoverTimer: undefined, registeredAt: Date.now(), allocated: { cpus: 0, mem: 0 }, allocatedByRole: new Map(),
     };
     this.applyInfo(fw);
     return fw;
@@ -278,7 +280,8 @@ export class MasterCore extends EventEmitter {
   private leaderChanging = false;
 
   /**
-   * Leadership moved (or was lost). The old leader's streams end; frameworks
+   * Leadership moved (or was lost). The old leader exits, so its streams are
+   * cut (reset, no last chunk); frameworks
    * are known but disconnected until they subscribe again, without a failover
    * timer (Mesos does not carry it over); offers are gone; the in-memory list
    * of removed frameworks is forgotten.
@@ -289,7 +292,7 @@ export class MasterCore extends EventEmitter {
       for (const fw of this.frameworks.values()) {
         fw.failoverTimer?.cancel();
         fw.failoverTimer = undefined;
-        fw.stream?.close();
+        fw.stream?.destroy();
         fw.stream = undefined;
         fw.connected = false;
         fw.active = false;
@@ -420,6 +423,7 @@ export class MasterCore extends EventEmitter {
     this.allocator.recover(offer.agentId, offer.resources, fw, refuseSeconds, offer.role);
   }
 
+  /** Master::accept and _accept: each operation gets the answer the master gives it. */
   private accept(fw: FrameworkRecord, accept: NonNullable<Call['accept']>): void {
     const offerIds = accept.offer_ids ?? [];
     const operations = accept.operations ?? [];
@@ -427,13 +431,17 @@ export class MasterCore extends EventEmitter {
     const error = validateOffers(offerIds, this.offers, fw);
     if (error) {
       // Every offer named that still exists goes back to the allocator (even another
-      // framework's, silently, as master.cpp accept() does); every task to launch is lost.
+      // framework's, silently, as master.cpp accept() does); every task to launch is lost,
+      // every other operation dropped.
       for (const { value } of offerIds) if (this.offers.has(value)) this.allocator.discard(value);
       const state = fw.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST';
       for (const op of operations) {
+        if (op.type !== 'LAUNCH' && op.type !== 'LAUNCH_GROUP') {
+          this.dropOperation(fw, op, `Operation attempted with invalid offers: ${error}`);
+          continue;
+        }
         for (const t of launchedTasks(op)) {
-          const status = masterStatus(t.task_id.value, state, `Task launched with invalid offers: ${error}`, 'REASON_INVALID_OFFERS', t.agent_id?.value);
-          if (fw.connected) this.send(fw, { type: 'UPDATE', update: { status } });
+          this.sendMasterUpdate(fw, masterStatus(t.task_id.value, state, `Task launched with invalid offers: ${error}`, 'REASON_INVALID_OFFERS', t.agent_id?.value));
         }
       }
       return;
@@ -441,49 +449,103 @@ export class MasterCore extends EventEmitter {
     const records = offerIds.map(({ value }) => this.allocator.removeOffer(value)!);
     const agentId = records[0]!.agentId;
     const agent = this.agents.get(agentId)!;
+    const role = records[0]!.role;
     let available = records.reduce((acc, o) => addBags(acc, o.resources), emptyBag());
     const launchedNow = new Set<string>();
-    for (const op of operations) {
-      if (op.type === 'LAUNCH_GROUP') {
-        for (const t of launchedTasks(op)) {
-          const status = masterStatus(t.task_id.value, 'TASK_ERROR', 'LAUNCH_GROUP (task groups, default executor) is not supported by the emulated agents; use LAUNCH with command tasks', 'REASON_TASK_GROUP_INVALID', t.agent_id?.value);
-          if (fw.connected) this.send(fw, { type: 'UPDATE', update: { status } });
-        }
-        continue;
+    // accept(): launches may not ask for operation feedback.
+    const accepted = operations.filter((op) => {
+      if (!op.id || (op.type !== 'LAUNCH' && op.type !== 'LAUNCH_GROUP')) return true;
+      const group = op.type === 'LAUNCH_GROUP';
+      for (const t of launchedTasks(op)) {
+        this.sendMasterUpdate(fw, masterStatus(t.task_id.value, 'TASK_ERROR', `The \`id\` field cannot be set on ${op.type} operations`,
+          group ? 'REASON_TASK_GROUP_INVALID' : 'REASON_TASK_INVALID', t.agent_id?.value));
       }
-      if (op.type !== 'LAUNCH') {
-        this.opts.logger.warn({ frameworkId: fw.id, type: op.type }, 'emulated master ignores offer operations other than LAUNCH');
-        continue;
-      }
-      for (const task of op.launch?.task_infos ?? []) {
-        const result = validateTask(task, fw, agentId, available, launchedNow);
-        if ('error' in result) {
-          const status = masterStatus(task.task_id.value, 'TASK_ERROR', result.error, 'REASON_TASK_INVALID', task.agent_id?.value);
-          if (fw.connected) this.send(fw, { type: 'UPDATE', update: { status } });
-          continue;
-        }
-        available = subtractBags(available, result.ok);
-        launchedNow.add(task.task_id.value);
-        this.launch(fw, agent, task, result.ok);
+      return false;
+    });
+    for (const op of accepted) {
+      switch (op.type) {
+        case 'LAUNCH':
+          for (const task of op.launch?.task_infos ?? []) {
+            const result = validateTask(task, fw, agentId, available, launchedNow);
+            if ('error' in result) {
+              this.sendMasterUpdate(fw, masterStatus(task.task_id.value, 'TASK_ERROR', result.error, 'REASON_TASK_INVALID', task.agent_id?.value));
+              continue;
+            }
+            available = subtractBags(available, result.ok);
+            launchedNow.add(task.task_id.value);
+            this.launch(fw, agent, task, result.ok, undefined, role);
+          }
+          break;
+        case 'LAUNCH_GROUP':
+          available = this.launchGroup(fw, agent, op, available, launchedNow, role);
+          break;
+        case 'UNKNOWN':
+        case undefined:
+          this.opts.logger.warn({ frameworkId: fw.id }, 'Ignoring unknown operation');
+          break;
+        default:
+          this.dropOperation(fw, op, refuseOperation(op, describeAgent(agent.id, agent.hostname)));
       }
     }
     // Whatever was not used counts as declined with the ACCEPT's filters.
-    this.allocator.recover(agentId, available, fw, refuse, records[0]!.role);
+    this.allocator.recover(agentId, available, fw, refuse, role);
   }
 
-  private launch(fw: FrameworkRecord, agent: AgentRecord, info: TaskInfo, resources: ResourceBag): void {
+  /** LAUNCH_GROUP: validated as one; all its tasks start on the default executor or all get TASK_ERROR. */
+  private launchGroup(fw: FrameworkRecord, agent: AgentRecord, op: Operation, available: ResourceBag, launchedNow: Set<string>, role: string): ResourceBag {
+    const lg = op.launch_group;
+    if (!lg) return available;
+    const executorKey = taskKey(fw.id, lg.executor.executor_id.value);
+    const running = agent.executors.get(executorKey);
+    // The master puts the group's ExecutorInfo into every task that has none.
+    const tasks = (lg.task_group.tasks ?? []).map((t) => (t.executor ? t : { ...t, executor: lg.executor }));
+    const result = validateTaskGroup({ tasks }, lg.executor, fw, agent.id, available, launchedNow, running?.info);
+    if ('error' in result) {
+      for (const t of tasks) this.sendMasterUpdate(fw, masterStatus(t.task_id.value, 'TASK_ERROR', result.error, 'REASON_TASK_GROUP_INVALID', t.agent_id?.value));
+      return available;
+    }
+    let left = subtractBags(available, result.executor);
+    const executor: ExecutorRecord = running ?? {
+      frameworkId: fw.id, info: lg.executor, resources: result.executor, role, runId: randomUUID(), liveTasks: new Set(),
+    };
+    if (!running) {
+      agent.executors.set(executorKey, executor);
+      charge(fw, result.executor, 1, role);
+    }
+    tasks.forEach((task, i) => {
+      left = subtractBags(left, result.tasks[i]!);
+      launchedNow.add(task.task_id.value);
+      executor.liveTasks.add(task.task_id.value);
+      this.launch(fw, agent, task, result.tasks[i]!, lg.executor.executor_id.value, role);
+    });
+    agent.runtime.launchGroup(fw.id, fw.info, lg.executor, executor.runId, tasks, fw.killingState);
+    return left;
+  }
+
+  /** Master::drop for an offer operation: OPERATION_ERROR when the operation has an id. */
+  private dropOperation(fw: FrameworkRecord, op: Operation, message: string): void {
+    this.opts.logger.warn({ frameworkId: fw.id, type: op.type, message }, 'dropping offer operation');
+    const event = dropEvent(op, message);
+    if (event && fw.connected) this.send(fw, event);
+  }
+
+  private sendMasterUpdate(fw: FrameworkRecord, status: TaskStatus): void {
+    if (fw.connected) this.send(fw, { type: 'UPDATE', update: { status } });
+  }
+
+  private launch(fw: FrameworkRecord, agent: AgentRecord, info: TaskInfo, resources: ResourceBag, executorId: string | undefined, role: string): void {
     const task: TaskRecord = {
       taskId: info.task_id.value, frameworkId: fw.id, agentId: agent.id, info, resources,
       state: 'TASK_STAGING', statusUpdateState: undefined, latestStatus: undefined,
-      launchedAt: Date.now(), endedAt: undefined, sandbox: undefined, resourcesRecovered: false,
+      launchedAt: Date.now(), endedAt: undefined, sandbox: undefined, resourcesRecovered: false, executorId, role,
     };
     fw.tasks.set(task.taskId, task);
     const key = taskKey(fw.id, task.taskId);
     this.allTasks.set(key, task);
     agent.tasks.add(key);
-    charge(fw, resources, 1);
+    charge(fw, resources, 1, role);
     this.emit('taskLaunched', task);
-    agent.runtime.launch(fw.id, fw.info, info);
+    if (executorId === undefined) agent.runtime.launch(fw.id, fw.info, info);
   }
 
   private kill(fw: FrameworkRecord, kill: NonNullable<Call['kill']>): void {
@@ -543,8 +605,23 @@ export class MasterCore extends EventEmitter {
     if (task.resourcesRecovered) return;
     task.resourcesRecovered = true;
     const fw = this.frameworks.get(task.frameworkId) ?? this.removedFrameworks.get(task.frameworkId);
-    if (fw) charge(fw, task.resources, -1);
+    if (fw) charge(fw, task.resources, -1, task.role);
     this.allocator.recover(task.agentId, task.resources);
+    if (task.executorId !== undefined) this.taskLeftExecutor(task, task.executorId);
+  }
+
+  /** The default executor exits when its last task has ended; its resources go back. */
+  private taskLeftExecutor(task: TaskRecord, executorId: string): void {
+    const agent = this.agents.get(task.agentId);
+    const key = taskKey(task.frameworkId, executorId);
+    const executor = agent?.executors.get(key);
+    if (!agent || !executor) return;
+    executor.liveTasks.delete(task.taskId);
+    if (executor.liveTasks.size > 0) return;
+    agent.executors.delete(key);
+    const fw = this.frameworks.get(task.frameworkId) ?? this.removedFrameworks.get(task.frameworkId);
+    if (fw) charge(fw, executor.resources, -1, executor.role);
+    this.allocator.recover(agent.id, executor.resources);
   }
 
   private removeTask(fw: FrameworkRecord, task: TaskRecord): void {

@@ -3,9 +3,10 @@
  * detection and debugging use (field names as in src/master/readonly_handler.cpp).
  */
 import type { MasterInfo } from '../mesos/types.js';
+import { attributesJson } from './attributes.js';
 import type { FrameworkRecord, TaskRecord } from './model.js';
 import type { MasterCore } from './master.js';
-import { bagToResources, subtractBags, type ResourceBag } from './resources.js';
+import { addBags, bagToResources, emptyBag, subtractBags, type ResourceBag } from './resources.js';
 
 function resourcesJson(b: ResourceBag): Record<string, number | string> {
   const out: Record<string, number | string> = { cpus: b.cpus, mem: b.mem, disk: b.disk };
@@ -18,11 +19,14 @@ function taskJson(t: TaskRecord): Record<string, unknown> {
     id: t.taskId,
     name: t.info.name,
     framework_id: t.frameworkId,
-    executor_id: '',
+    executor_id: t.executorId ?? '',
     slave_id: t.agentId,
     state: t.state,
     resources: resourcesJson(t.resources),
+    role: t.role,
     statuses: t.latestStatus ? [{ state: t.latestStatus.state, timestamp: t.latestStatus.timestamp }] : [],
+    ...(t.info.labels ? { labels: (t.info.labels.labels ?? []).map((l) => ({ key: l.key, ...(l.value !== undefined ? { value: l.value } : {}) })) } : {}),
+    ...(t.info.container ? { container: t.info.container } : {}),
   };
 }
 
@@ -61,13 +65,18 @@ export function buildState(core: MasterCore, self: MasterInfo, leader: MasterInf
     unreachable_slaves: agents.filter((a) => !a.registered).length,
     frameworks: [...core.frameworks.values()].map(frameworkJson),
     completed_frameworks: [...core.removedFrameworks.values()].map(frameworkJson),
-    slaves: agents.filter((a) => a.registered).map((a) => ({
-      id: a.id,
-      hostname: a.hostname,
-      active: true,
-      resources: resourcesJson(a.total),
-      used_resources: resourcesJson(subtractBags(a.total, a.free)),
-      unreserved_resources_full: bagToResources(a.total),
-    })),
+    slaves: agents.filter((a) => a.registered).map((a) => {
+      const offered = [...a.offers].reduce((acc, id) => { const o = core.offers.get(id); return o ? addBags(acc, o.resources) : acc; }, emptyBag());
+      return {
+        id: a.id,
+        hostname: a.hostname,
+        active: true,
+        attributes: attributesJson(a.attributes),
+        resources: resourcesJson(a.total),
+        used_resources: resourcesJson(subtractBags(subtractBags(a.total, a.free), offered)),
+        offered_resources: resourcesJson(offered),
+        unreserved_resources_full: bagToResources(a.total),
+      };
+    }),
   };
 }

@@ -64,8 +64,17 @@ export interface Resource {
   role?: string;
   allocation_info?: { role?: string };
   reservations?: { type?: string; role?: string; principal?: string }[];
+  disk?: DiskInfo;
   revocable?: Record<string, never>;
   shared?: Record<string, never>;
+}
+
+export type DiskSourceType = 'UNKNOWN' | 'PATH' | 'MOUNT' | 'BLOCK' | 'RAW';
+
+export interface DiskInfo {
+  persistence?: { id: string; principal?: string };
+  volume?: { mode: 'RW' | 'RO'; container_path: string; host_path?: string };
+  source?: { type: DiskSourceType; path?: { root?: string }; mount?: { root?: string }; vendor?: string; id?: string; profile?: string };
 }
 
 export interface Attribute {
@@ -122,13 +131,27 @@ export interface TaskInfo {
   task_id: TaskID;
   agent_id: AgentID;
   resources?: Resource[];
-  executor?: { executor_id: ExecutorID; command?: CommandInfo };
+  executor?: ExecutorInfo;
   command?: CommandInfo;
   container?: ContainerInfo;
   labels?: Labels;
   kill_policy?: { grace_period?: DurationInfo };
   max_completion_time?: DurationInfo;
 }
+
+export interface ExecutorInfo {
+  /** DEFAULT: the agent's default executor (task groups); CUSTOM: the framework's own. */
+  type?: 'UNKNOWN' | 'DEFAULT' | 'CUSTOM';
+  executor_id: ExecutorID;
+  framework_id?: FrameworkID;
+  command?: CommandInfo;
+  container?: ContainerInfo;
+  resources?: Resource[];
+  name?: string;
+  labels?: Labels;
+}
+
+export interface TaskGroupInfo { tasks?: TaskInfo[] }
 
 export type TaskState =
   | 'TASK_STAGING' | 'TASK_STARTING' | 'TASK_RUNNING' | 'TASK_KILLING' | 'TASK_FINISHED'
@@ -167,9 +190,39 @@ export interface Offer {
   allocation_info?: { role?: string };
 }
 
+export type OperationType =
+  | 'UNKNOWN' | 'LAUNCH' | 'LAUNCH_GROUP' | 'RESERVE' | 'UNRESERVE' | 'CREATE' | 'DESTROY'
+  | 'GROW_VOLUME' | 'SHRINK_VOLUME' | 'CREATE_DISK' | 'DESTROY_DISK';
+
+/** Offer.Operation. */
 export interface Operation {
-  type?: 'LAUNCH' | 'LAUNCH_GROUP' | 'RESERVE' | 'UNRESERVE' | 'CREATE' | 'DESTROY' | 'UNKNOWN';
+  type?: OperationType;
+  /** Asks for UPDATE_OPERATION_STATUS feedback (not allowed on LAUNCH and LAUNCH_GROUP). */
+  id?: Id;
   launch?: { task_infos?: TaskInfo[] };
+  launch_group?: { executor: ExecutorInfo; task_group: TaskGroupInfo };
+  reserve?: { source?: Resource[]; resources?: Resource[] };
+  unreserve?: { resources?: Resource[] };
+  create?: { volumes?: Resource[] };
+  destroy?: { volumes?: Resource[] };
+  grow_volume?: { volume: Resource; addition: Resource };
+  shrink_volume?: { volume: Resource; subtract: Scalar };
+  create_disk?: { source: Resource; target_type: DiskSourceType; target_profile?: string };
+  destroy_disk?: { source: Resource };
+}
+
+export type OperationState =
+  | 'OPERATION_UNSUPPORTED' | 'OPERATION_PENDING' | 'OPERATION_FINISHED' | 'OPERATION_FAILED'
+  | 'OPERATION_ERROR' | 'OPERATION_DROPPED' | 'OPERATION_UNREACHABLE' | 'OPERATION_GONE_BY_OPERATOR'
+  | 'OPERATION_RECOVERING' | 'OPERATION_UNKNOWN';
+
+export interface OperationStatus {
+  operation_id?: Id;
+  state: OperationState;
+  message?: string;
+  converted_resources?: Resource[];
+  uuid?: { value: string };
+  agent_id?: AgentID;
 }
 
 export type CallType =
@@ -209,6 +262,7 @@ export interface Event {
   rescind?: { offer_id: OfferID };
   rescind_inverse_offer?: { inverse_offer_id: OfferID };
   update?: { status: TaskStatus };
+  update_operation_status?: { status: OperationStatus };
   message?: { agent_id: AgentID; executor_id: ExecutorID; data: string };
   failure?: { agent_id?: AgentID; executor_id?: ExecutorID; status?: number };
   error?: { message: string };

@@ -25,11 +25,12 @@ export async function startLocalMaster(config: Config, log: Logger): Promise<Loc
   const workDir = mkdtempSync(join(tmpdir(), `${config.job.name}-local-`));
   const cluster = await startCluster({
     masters: 1, agents: 1, cpusPerAgent: config.localCpus, memPerAgent: config.localMemMb,
+    ...(config.localAttributes !== undefined ? { agentAttributes: [config.localAttributes] } : {}),
     allocationIntervalMs: 250, workDir, logger: log.child({ component: 'local-master' }),
   });
   const url = cluster.masters[0]!.url;
   log.info({ master: cluster.masters[0]!.hostPort, workDir },
-    `embedded master at ${cluster.masters[0]!.hostPort} with one agent (${config.localCpus} CPUs, ${config.localMemMb} MB); task sandboxes (stdout, stderr) go under ${workDir}`);
+    `embedded master at ${cluster.masters[0]!.hostPort} with one agent (${config.localCpus} CPUs, ${config.localMemMb} MB${config.localAttributes !== undefined ? `, attributes ${config.localAttributes}` : ''}); task sandboxes (stdout, stderr) go under ${workDir}`);
   return {
     source: new StaticLeaderSource([url], `local (${cluster.masters[0]!.hostPort})`),
     cluster,

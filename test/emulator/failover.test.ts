@@ -89,10 +89,14 @@ test('a new leader knows frameworks and tasks; the old leader redirects and its 
 
   c.faults.electLeader(2);
   await sub.closed();
+  assert.ok(sub.endError, 'the old leader cut the stream (no last chunk)');
   assert.deepEqual(changes, [2]);
   const newUrl = c.leaderUrl()!;
   assert.equal(newUrl, c.masters[2]!.url);
-  const redirected = await post(oldUrl, subscribeCall('fw', { id: { value: sub.frameworkId } }));
+  // Once restarted, the old leader answers as a non-leader.
+  const redirected = await eventually(async () => {
+    try { return await post(oldUrl, subscribeCall('fw', { id: { value: sub.frameworkId } })); } catch { return undefined; }
+  });
   assert.equal(redirected.status, 307);
   assert.equal(redirected.headers.location, `//${c.masters[2]!.hostPort}/api/v1/scheduler`);
 
@@ -106,6 +110,49 @@ test('a new leader knows frameworks and tasks; the old leader redirects and its 
   // Offers on the new leader carry its id.
   const offer2 = (await again.next('OFFERS')).offers!.offers![0]!;
   assert.ok(offer2.id.value.startsWith(c.masterInfo(2).id));
+});
+
+test('the old leader exits: its stream is reset mid-body, its port refuses connections for the restart time, then it redirects', async (t) => {
+  const c = await withCluster(t, { masters: 2, agents: 1, masterRestartMs: 60_000 });
+  const oldUrl = c.leaderUrl()!;
+  const sub = await open(t, oldUrl);
+  await sub.next('OFFERS');
+  const before = sub.records.length;
+  c.faults.electLeader(1);
+  await sub.closed();
+  assert.match(String(sub.endError?.message ?? sub.endError), /other side closed|ECONNRESET|terminated|socket/i);
+  assert.equal(sub.records.length, before, 'no ERROR or other last event: the connection is just gone');
+  const refused = await post(oldUrl, subscribeCall('fw')).then(() => undefined, (err: Error & { code?: string }) => err);
+  assert.equal(refused?.code, 'ECONNREFUSED');
+  // The framework is disconnected but not removed; the new leader takes it back.
+  const again = await open(t, c.leaderUrl()!, subscribeCall('fw', { id: { value: sub.frameworkId }, failover_timeout: 60 }));
+  assert.equal((await again.next('SUBSCRIBED')).subscribed!.framework_id.value, sub.frameworkId);
+});
+
+test('the restarted old leader answers 307 to the new leader, or 503 without one', async (t) => {
+  const c = await withCluster(t, { masters: 3, agents: 0, masterRestartMs: 100 });
+  const m0 = c.masters[0]!.url;
+  c.faults.electLeader(1);
+  const redirected = await eventually(async () => { try { return await post(m0, subscribeCall('fw')); } catch { return undefined; } });
+  assert.equal(redirected.status, 307);
+  assert.equal(redirected.headers.location, `//${c.masters[1]!.hostPort}/api/v1/scheduler`);
+  c.faults.electLeader(undefined);
+  const m1 = c.masters[1]!.url;
+  const none = await eventually(async () => { try { return await post(m1, subscribeCall('fw')); } catch { return undefined; } });
+  assert.equal(none.status, 503);
+});
+
+test('the end-streams fault ends each stream cleanly with the last chunk and keeps the leader', async (t) => {
+  const c = await withCluster(t, { agents: 0 });
+  const url = c.leaderUrl()!;
+  const sub = await open(t, url);
+  await sub.next('SUBSCRIBED');
+  const res = await post(url, '', { path: '/emulator/faults/end-streams' });
+  assert.equal(res.status, 200);
+  await sub.closed();
+  assert.equal(sub.endError, undefined);
+  assert.equal(c.leaderIndex(), 0);
+  await eventually(() => (c.frameworks()[0]?.connected === false ? true : undefined));
 });
 
 test('with agentReregisterDelayMs, a new leader does not answer for tasks until their agent re-registers', async (t) => {

@@ -43,10 +43,11 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
   return res.body.json();
 }
 
-test('local-master --cpus --mem --disk --agents --masters --heartbeat-interval --offer-timeout --mode simulated --task-duration --agent-reregister-delay --log-level', async (t) => {
+test('local-master --cpus --mem --disk --agent-attributes --agent-hostname --agents --masters --heartbeat-interval --offer-timeout --mode simulated --task-duration --agent-reregister-delay --master-restart-time --log-level', async (t) => {
   const p = run(['--host', '127.0.0.1', '--port', '0', '--masters', '2', '--agents', '2', '--cpus', '1.5', '--mem', '1000', '--disk', '2000',
-    '--heartbeat-interval', '1', '--allocation-interval', '30', '--offer-timeout', '0.5', '--agent-reregister-delay', '600000',
-    '--mode', 'simulated', '--task-duration', '0.2', '--log-level', 'info']);
+    '--heartbeat-interval', '1', '--allocation-interval', '30', '--offer-timeout', '0.5', '--agent-reregister-delay', '600000', '--master-restart-time', '600',
+    '--mode', 'simulated', '--task-duration', '0.2', '--log-level', 'info',
+    '--agent-attributes', 'rack:r1;zone:eu-1', '--agent-attributes', 'rack:r2;weight:3', '--agent-hostname', 'node-a', '--agent-hostname', 'node-b']);
   t.after(() => { if (p.child.exitCode === null) p.child.kill('SIGKILL'); });
   const [leader, other] = await masterUrls(p, 2);
   assert.match(leader!, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -64,6 +65,10 @@ test('local-master --cpus --mem --disk --agents --masters --heartbeat-interval -
     assert.equal(scalar(o, 'mem'), 1000);
     assert.equal(scalar(o, 'disk'), 2000);
   }
+  // --agent-attributes and --agent-hostname, repeated: agent i gets the i-th.
+  const seen = new Map(offers.map((o) => [o.hostname, o.attributes]));
+  assert.deepEqual(seen.get('node-a'), [{ name: 'rack', type: 'TEXT', text: { value: 'r1' } }, { name: 'zone', type: 'TEXT', text: { value: 'eu-1' } }]);
+  assert.deepEqual(seen.get('node-b'), [{ name: 'rack', type: 'TEXT', text: { value: 'r2' } }, { name: 'weight', type: 'SCALAR', scalar: { value: 3 } }]);
   // --offer-timeout: an offer nobody answers is rescinded.
   const rescind = await sub.next('RESCIND', { timeoutMs: 10_000 });
   assert.ok(offers.some((o) => o.id.value === rescind.rescind!.offer_id.value));
@@ -84,6 +89,9 @@ test('local-master --cpus --mem --disk --agents --masters --heartbeat-interval -
   });
   assert.equal(agents.length, 2);
   assert.ok(agents.every((a) => a.recovering));
+  // --master-restart-time: the old leader exited and is not back yet.
+  const refused = await post(leader!, subscribeCall('opts')).then(() => undefined, (err: Error & { code?: string }) => err);
+  assert.equal(refused?.code, 'ECONNREFUSED');
 
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0);
@@ -142,4 +150,8 @@ test('a bad local-master option value fails with an error line on stderr (no sta
   const first = p.err().split('\n')[0]!;
   assert.match(first, /'--mem <mb>' argument 'lots' is invalid/);
   assert.doesNotMatch(p.err(), /\n\s+at /);
+  const q = run(['--port', '0', '--agent-attributes', 'tags:{a,b}']);
+  assert.equal(await q.exited, 2);
+  assert.match(q.err(), /^local-master: attribute 'tags': a set value/);
+  assert.equal(q.err().trim().split('\n').length, 1, q.err());
 });

@@ -1,7 +1,7 @@
 /**
  * Test helper: an emulated Mesos cluster with fast defaults (allocation every
  * 20 ms, heartbeats every second, status update resends after 200 ms, small
- * agents), stopped when the test ends.
+ * agents, a master that loses leadership is back after 250 ms), stopped when the test ends.
  *
  *   const cluster = await withCluster(t, { agents: 2 });
  *   const url = cluster.leaderUrl()!;
@@ -16,6 +16,7 @@ export const FAST_CLUSTER_DEFAULTS: ClusterOptions = {
   cpusPerAgent: 4,
   memPerAgent: 4096,
   diskPerAgent: 4096,
+  masterRestartMs: 250,
 };
 
 export async function withCluster(t: Pick<TestContext, 'after'>, opts: ClusterOptions = {}): Promise<Cluster> {

@@ -89,10 +89,10 @@ describe('CLI connection', () => {
   });
 
   it('runs against the embedded master with --master local and says where task output is', async (t) => {
-    const cli = runCli(t, ['--master', 'local', '--local-cpus', '1', '--local-mem', '256', '--cmd', 'echo hello-from-task', '--maxtasks', '1', '--rounds', '1', '--wait', '0']);
+    const cli = runCli(t, ['--master', 'local', '--local-cpus', '1', '--local-mem', '256', '--local-attributes', 'rack:r1;zone:eu-1', '--cmd', 'echo hello-from-task', '--maxtasks', '1', '--rounds', '1', '--wait', '0']);
     const { code } = await cli.exited;
     assert.equal(code, 0, cli.messages().join('\n'));
-    assert.ok(cli.messages().some((m) => /^embedded master at 127\.0\.0\.1:\d+ with one agent \(1 CPUs, 256 MB\); task sandboxes/.test(m)));
+    assert.ok(cli.messages().some((m) => /^embedded master at 127\.0\.0\.1:\d+ with one agent \(1 CPUs, 256 MB, attributes rack:r1;zone:eu-1\); task sandboxes/.test(m)), cli.messages().join('\n'));
     const output = cli.lines.find((l) => String(l.msg).startsWith('output of task'));
     assert.ok(output, cli.messages().join('\n'));
     assert.equal(readFileSync(join(String(output.sandbox), 'stdout'), 'utf8').trim(), 'hello-from-task');

@@ -31,6 +31,8 @@ const cases: [string[], RegExp][] = [
   [['-master', '10.0.0.1:x'], /^mesos-http-scheduler: --master: master address '10.0.0.1:x' is not host:port/],
   [['--cpu'], /^mesos-http-scheduler: option '--cpu <cpus>' argument missing$/],
   [['stray'], /^mesos-http-scheduler: too many arguments/],
+  [['--master', 'local', '--local-attributes', 'tags:{a,b}'], /^mesos-http-scheduler: --local-attributes: attribute 'tags': a set value \('\{a,b\}'\) is not allowed for an attribute/],
+  [['--master', 'local', '--local-attributes', 'rack'], /^mesos-http-scheduler: --local-attributes: Invalid attribute key:value pair 'rack'$/],
 ];
 
 describe('CLI bad input', () => {
@@ -52,7 +54,7 @@ describe('CLI bad input', () => {
     assert.equal(r.code, 0);
     for (const flag of ['--master', '--cmd', '--cpu', '--mem', '--maxtasks', '--user', '--wait', '--img', '--debug', '--rounds', '--name',
       '--role', '--failover-timeout', '--content-type', '--principal', '--secret-file', '--grace', '--ca-file', '--env', '--uri',
-      '--containerizer', '--log-format', '--state-file', '--ha', '--local-cpus', '--local-mem', '--state-timeout', '--reset-state']) {
+      '--containerizer', '--log-format', '--state-file', '--ha', '--local-cpus', '--local-mem', '--local-attributes', '--state-timeout', '--reset-state']) {
       assert.ok(r.stdout.includes(flag), flag);
     }
     assert.ok(r.stdout.replace(/\s+/g, '').includes(`${scratch}/mesos-http-scheduler/<name>.json`.replace(/\s+/g, '')));

@@ -106,6 +106,7 @@ describe('config', () => {
       env: ['A=1', 'B=x=y', 'A=2'], uri: ['https://example.com/a.tgz'], containerizer: 'mesos', logFormat: 'json',
       stateFile: '/var/lib/x.json', ha: 'zk://z1:2181,z2:2181/sched', localCpus: '2', localMem: '1024', callTimeout: '10',
       stateTimeout: '2.5', resetState: true,
+      localAttributes: 'rack:r1;zone:eu-1',
     }, env);
     assert.deepEqual(c.master, { kind: 'static', urls: ['http://10.0.0.1:5050', 'https://m2.example:5443'], text: '10.0.0.1:5050, https://m2.example:5443', isDefault: false });
     assert.deepEqual({ ...c.job }, {
@@ -123,6 +124,7 @@ describe('config', () => {
     assert.equal(c.resetState, true);
     assert.equal(c.localCpus, 2);
     assert.equal(c.localMemMb, 1024);
+    assert.equal(c.localAttributes, 'rack:r1;zone:eu-1');
   });
 
   it('never shows the secret when the config is printed or serialised', () => {

@@ -27,6 +27,16 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
 function mode(value: string): 'process' | 'simulated' {
   if (value !== 'process' && value !== 'simulated') throw new InvalidArgumentError("expected 'process' or 'simulated'");
   return value;
@@ -45,10 +55,13 @@ interface LocalMasterFlags {
   cpus?: number;
   mem?: number;
   disk?: number;
+  agentAttributes?: string[];
+  agentHostname?: string[];
   heartbeatInterval: number;
   allocationInterval: number;
   offerTimeout?: number;
   agentReregisterDelay: number;
+  masterRestartTime: number;
   workDir?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -94,10 +107,13 @@ export function toClusterOptions(flags: LocalMasterFlags): ClusterOptions {
     ...(flags.cpus !== undefined ? { cpusPerAgent: flags.cpus } : {}),
     ...(flags.mem !== undefined ? { memPerAgent: flags.mem } : {}),
     ...(flags.disk !== undefined ? { diskPerAgent: flags.disk } : {}),
+    ...(flags.agentAttributes ? { agentAttributes: flags.agentAttributes } : {}),
+    ...(flags.agentHostname ? { agentHostnames: flags.agentHostname } : {}),
     heartbeatIntervalSeconds: flags.heartbeatInterval,
     allocationIntervalMs: flags.allocationInterval,
     ...(flags.offerTimeout !== undefined ? { offerTimeoutMs: flags.offerTimeout * 1000 } : {}),
     agentReregisterDelayMs: flags.agentReregisterDelay,
+    masterRestartMs: flags.masterRestartTime * 1000,
     ...(flags.workDir !== undefined ? { workDir: flags.workDir } : {}),
     ...(flags.tlsCert && flags.tlsKey ? { tls: { cert: readFile('--tls-cert', flags.tlsCert), key: readFile('--tls-key', flags.tlsKey) } } : {}),
     ...(flags.credentials ? { credentials: readCredentials(flags.credentials) } : {}),
@@ -118,10 +134,13 @@ export function registerLocalMasterCommand(program: Command): void {
     .option('--cpus <n>', 'CPUs per agent (default: this machine\'s)', positiveNumber)
     .option('--mem <mb>', 'memory per agent in MB (default: this machine\'s)', positiveNumber)
     .option('--disk <mb>', 'disk per agent in MB (default 10240)', positiveNumber)
+    .option('--agent-attributes <attributes>', "agent attributes as the Mesos agent's --attributes takes them ('rack:r1;zone:eu-1'; text, scalar or [ranges]); repeat to give agents different ones: agent i gets the i-th (cycling)", collect)
+    .option('--agent-hostname <name>', 'hostname of an agent as offers show it (default: --host); repeat for different agents: agent i gets the i-th (cycling)', collect)
     .option('--heartbeat-interval <seconds>', 'seconds between HEARTBEAT events', positiveNumber, 15)
     .option('--allocation-interval <ms>', 'milliseconds between allocation runs', integer(1), 1000)
     .option('--offer-timeout <seconds>', 'rescind offers not answered within this many seconds', positiveNumber)
     .option('--agent-reregister-delay <ms>', 'after a leader change, agents re-register with the new leader after this long', integer(0), 0)
+    .option('--master-restart-time <seconds>', 'a master that loses leadership exits (its connections are cut) and refuses connections this long before it answers as a non-leader', nonNegativeNumber, 2)
     .option('--work-dir <dir>', 'sandbox root (default: a temp dir removed at exit)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')

@@ -18,7 +18,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, fchownSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { chown, mkdir, readdir } from 'node:fs/promises';
+import { chown, mkdir, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { fetchAll } from './fetcher.js';
@@ -160,8 +160,19 @@ export class ProcessRunner implements TaskRunner {
   ): Promise<void> {
     const { task, frameworkId, agentId } = ctx;
     const taskId = task.task_id.value;
-    const sandbox = path.join(this.opts.workDir, 'slaves', agentId, 'frameworks', frameworkId, 'executors', taskId, 'runs', randomUUID());
-    await mkdir(sandbox, { recursive: true });
+    let sandbox: string;
+    if (ctx.executor) {
+      // The default executor's nested container, linked from tasks/<task id> as the executor does.
+      const executorSandbox = path.join(this.opts.workDir, 'slaves', agentId, 'frameworks', frameworkId, 'executors', ctx.executor.id, 'runs', ctx.executor.runId);
+      const containerId = randomUUID();
+      sandbox = path.join(executorSandbox, 'containers', containerId);
+      await mkdir(sandbox, { recursive: true });
+      await mkdir(path.join(executorSandbox, 'tasks'), { recursive: true });
+      await symlink(sandbox, path.join(executorSandbox, 'tasks', taskId)).catch(() => undefined);
+    } else {
+      sandbox = path.join(this.opts.workDir, 'slaves', agentId, 'frameworks', frameworkId, 'executors', taskId, 'runs', randomUUID());
+      await mkdir(sandbox, { recursive: true });
+    }
     ctx.setSandbox(sandbox);
 
     let warning: string | undefined;
@@ -201,7 +212,7 @@ export class ProcessRunner implements TaskRunner {
       MESOS_SANDBOX: sandbox,
       MESOS_DIRECTORY: sandbox,
       MESOS_FRAMEWORK_ID: frameworkId,
-      MESOS_EXECUTOR_ID: taskId,
+      MESOS_EXECUTOR_ID: ctx.executor?.id ?? taskId,
       MESOS_TASK_ID: taskId,
       MESOS_AGENT_ID: agentId,
       ...(user ? { HOME: user.home, USER: userName, LOGNAME: userName } : {}),

@@ -1,6 +1,7 @@
 /**
  * Tasks without processes, for benchmarks and scale tests: STARTING and
- * RUNNING at once, then FINISHED (or what `exit` says) after `durationMs`.
+ * RUNNING at once, then FINISHED (or what `exit` says) after `durationMs`
+ * (FAILED with REASON_MAX_COMPLETION_TIME_REACHED if max_completion_time is shorter).
  * One timer per task; nothing scans all tasks.
  */
 import type { TaskInfo } from '../../mesos/types.js';
@@ -25,11 +26,21 @@ export class SimulatedRunner implements TaskRunner {
     };
     ctx.report({ state: 'TASK_STARTING', source: 'SOURCE_EXECUTOR' });
     ctx.report({ state: 'TASK_RUNNING', source: 'SOURCE_EXECUTOR' });
-    timer = setTimeout(() => {
-      finish();
-      const state = this.opts.exit?.(ctx.task) ?? 'TASK_FINISHED';
-      ctx.report({ state, source: 'SOURCE_EXECUTOR', message: state === 'TASK_FINISHED' ? 'Command exited with status 0' : 'Command exited with status 1' });
-    }, this.opts.durationMs);
+    const maxNs = ctx.task.max_completion_time?.nanoseconds;
+    const maxMs = maxNs === undefined ? undefined : Number(maxNs) / 1e6;
+    if (maxMs !== undefined && maxMs < this.opts.durationMs) {
+      // The executor kills a task that outlives max_completion_time.
+      timer = setTimeout(() => {
+        finish();
+        ctx.report({ state: 'TASK_FAILED', source: 'SOURCE_EXECUTOR', reason: 'REASON_MAX_COMPLETION_TIME_REACHED', message: 'Command terminated with signal Terminated' });
+      }, maxMs);
+    } else {
+      timer = setTimeout(() => {
+        finish();
+        const state = this.opts.exit?.(ctx.task) ?? 'TASK_FINISHED';
+        ctx.report({ state, source: 'SOURCE_EXECUTOR', message: state === 'TASK_FINISHED' ? 'Command exited with status 0' : 'Command exited with status 1' });
+      }, this.opts.durationMs);
+    }
     timer.unref();
     this.live.add(timer);
     return {

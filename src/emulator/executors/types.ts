@@ -22,6 +22,12 @@ export interface TaskRunContext {
   report(update: TaskReport): void;
   /** Remembers the sandbox path for `Cluster.tasks()`. */
   setSandbox(dir: string): void;
+  /**
+   * The default executor running the task (LAUNCH_GROUP): the task runs in a
+   * nested container sandbox `<executor sandbox>/containers/<id>`, linked from
+   * `<executor sandbox>/tasks/<task id>`.
+   */
+  executor?: { id: string; runId: string };
 }
 
 export interface RunningTask {

@@ -38,6 +38,10 @@ export const descriptor = {
            "type": "Update",
            "id": 5
           },
+          "update_operation_status": {
+           "type": "UpdateOperationStatus",
+           "id": 11
+          },
           "message": {
            "type": "Message",
            "id": 6
@@ -126,6 +130,15 @@ export const descriptor = {
             "status": {
              "rule": "required",
              "type": "TaskStatus",
+             "id": 1
+            }
+           }
+          },
+          "UpdateOperationStatus": {
+           "fields": {
+            "status": {
+             "rule": "required",
+             "type": "OperationStatus",
              "id": 1
             }
            }
@@ -731,8 +744,7 @@ export const descriptor = {
            "values": {
             "UNKNOWN": 0,
             "AGENT_UPDATE": 1,
-            "AGENT_DRAINING": 2,
-            "QUOTA_V2": 3
+            "AGENT_DRAINING": 2
            }
           }
          }
@@ -1008,6 +1020,10 @@ export const descriptor = {
          "type": "ReservationInfo",
          "id": 13
         },
+        "disk": {
+         "type": "DiskInfo",
+         "id": 7
+        },
         "revocable": {
          "type": "RevocableInfo",
          "id": 9
@@ -1051,6 +1067,97 @@ export const descriptor = {
             "UNKNOWN": 0,
             "STATIC": 1,
             "DYNAMIC": 2
+           }
+          }
+         }
+        },
+        "DiskInfo": {
+         "fields": {
+          "persistence": {
+           "type": "Persistence",
+           "id": 1
+          },
+          "volume": {
+           "type": "Volume",
+           "id": 2
+          },
+          "source": {
+           "type": "Source",
+           "id": 3
+          }
+         },
+         "nested": {
+          "Persistence": {
+           "fields": {
+            "id": {
+             "rule": "required",
+             "type": "string",
+             "id": 1
+            },
+            "principal": {
+             "type": "string",
+             "id": 2
+            }
+           }
+          },
+          "Source": {
+           "fields": {
+            "type": {
+             "rule": "required",
+             "type": "Type",
+             "id": 1
+            },
+            "path": {
+             "type": "Path",
+             "id": 2
+            },
+            "mount": {
+             "type": "Mount",
+             "id": 3
+            },
+            "vendor": {
+             "type": "string",
+             "id": 7
+            },
+            "id": {
+             "type": "string",
+             "id": 4
+            },
+            "metadata": {
+             "type": "Labels",
+             "id": 5
+            },
+            "profile": {
+             "type": "string",
+             "id": 6
+            }
+           },
+           "nested": {
+            "Type": {
+             "values": {
+              "UNKNOWN": 0,
+              "PATH": 1,
+              "MOUNT": 2,
+              "BLOCK": 3,
+              "RAW": 4
+             }
+            },
+            "Path": {
+             "fields": {
+              "root": {
+               "type": "string",
+               "id": 1
+              }
+             }
+            },
+            "Mount": {
+             "fields": {
+              "root": {
+               "type": "string",
+               "id": 1
+              }
+             }
+            }
            }
           }
          }
@@ -1535,6 +1642,16 @@ export const descriptor = {
         }
        }
       },
+      "TaskGroupInfo": {
+       "edition": "proto2",
+       "fields": {
+        "tasks": {
+         "rule": "repeated",
+         "type": "TaskInfo",
+         "id": 1
+        }
+       }
+      },
       "TaskState": {
        "edition": "proto2",
        "values": {
@@ -1726,6 +1843,42 @@ export const descriptor = {
           "launch": {
            "type": "Launch",
            "id": 2
+          },
+          "launch_group": {
+           "type": "LaunchGroup",
+           "id": 7
+          },
+          "reserve": {
+           "type": "Reserve",
+           "id": 3
+          },
+          "unreserve": {
+           "type": "Unreserve",
+           "id": 4
+          },
+          "create": {
+           "type": "Create",
+           "id": 5
+          },
+          "destroy": {
+           "type": "Destroy",
+           "id": 6
+          },
+          "grow_volume": {
+           "type": "GrowVolume",
+           "id": 13
+          },
+          "shrink_volume": {
+           "type": "ShrinkVolume",
+           "id": 14
+          },
+          "create_disk": {
+           "type": "CreateDisk",
+           "id": 15
+          },
+          "destroy_disk": {
+           "type": "DestroyDisk",
+           "id": 16
           }
          },
          "nested": {
@@ -1749,6 +1902,116 @@ export const descriptor = {
             "task_infos": {
              "rule": "repeated",
              "type": "TaskInfo",
+             "id": 1
+            }
+           }
+          },
+          "LaunchGroup": {
+           "fields": {
+            "executor": {
+             "rule": "required",
+             "type": "ExecutorInfo",
+             "id": 1
+            },
+            "task_group": {
+             "rule": "required",
+             "type": "TaskGroupInfo",
+             "id": 2
+            }
+           }
+          },
+          "Reserve": {
+           "fields": {
+            "source": {
+             "rule": "repeated",
+             "type": "Resource",
+             "id": 2
+            },
+            "resources": {
+             "rule": "repeated",
+             "type": "Resource",
+             "id": 1
+            }
+           }
+          },
+          "Unreserve": {
+           "fields": {
+            "resources": {
+             "rule": "repeated",
+             "type": "Resource",
+             "id": 1
+            }
+           }
+          },
+          "Create": {
+           "fields": {
+            "volumes": {
+             "rule": "repeated",
+             "type": "Resource",
+             "id": 1
+            }
+           }
+          },
+          "Destroy": {
+           "fields": {
+            "volumes": {
+             "rule": "repeated",
+             "type": "Resource",
+             "id": 1
+            }
+           }
+          },
+          "GrowVolume": {
+           "fields": {
+            "volume": {
+             "rule": "required",
+             "type": "Resource",
+             "id": 1
+            },
+            "addition": {
+             "rule": "required",
+             "type": "Resource",
+             "id": 2
+            }
+           }
+          },
+          "ShrinkVolume": {
+           "fields": {
+            "volume": {
+             "rule": "required",
+             "type": "Resource",
+             "id": 1
+            },
+            "subtract": {
+             "rule": "required",
+             "type": "Value.Scalar",
+             "id": 2
+            }
+           }
+          },
+          "CreateDisk": {
+           "fields": {
+            "source": {
+             "rule": "required",
+             "type": "Resource",
+             "id": 1
+            },
+            "target_type": {
+             "rule": "required",
+             "type": "Resource.DiskInfo.Source.Type",
+             "id": 2
+            },
+            "target_profile": {
+             "type": "string",
+             "id": 3
+            }
+           }
+          },
+          "DestroyDisk": {
+           "fields": {
+            "source": {
+             "rule": "required",
+             "type": "Resource",
              "id": 1
             }
            }
@@ -1791,6 +2054,66 @@ export const descriptor = {
          "rule": "repeated",
          "type": "Resource",
          "id": 2
+        }
+       }
+      },
+      "UUID": {
+       "edition": "proto2",
+       "fields": {
+        "value": {
+         "rule": "required",
+         "type": "bytes",
+         "id": 1
+        }
+       }
+      },
+      "OperationState": {
+       "edition": "proto2",
+       "values": {
+        "OPERATION_UNSUPPORTED": 0,
+        "OPERATION_PENDING": 1,
+        "OPERATION_FINISHED": 2,
+        "OPERATION_FAILED": 3,
+        "OPERATION_ERROR": 4,
+        "OPERATION_DROPPED": 5,
+        "OPERATION_UNREACHABLE": 6,
+        "OPERATION_GONE_BY_OPERATOR": 7,
+        "OPERATION_RECOVERING": 8,
+        "OPERATION_UNKNOWN": 9
+       }
+      },
+      "OperationStatus": {
+       "edition": "proto2",
+       "fields": {
+        "operation_id": {
+         "type": "OperationID",
+         "id": 1
+        },
+        "state": {
+         "rule": "required",
+         "type": "OperationState",
+         "id": 2
+        },
+        "message": {
+         "type": "string",
+         "id": 3
+        },
+        "converted_resources": {
+         "rule": "repeated",
+         "type": "Resource",
+         "id": 4
+        },
+        "uuid": {
+         "type": "UUID",
+         "id": 5
+        },
+        "agent_id": {
+         "type": "AgentID",
+         "id": 6
+        },
+        "resource_provider_id": {
+         "type": "ResourceProviderID",
+         "id": 7
         }
        }
       }

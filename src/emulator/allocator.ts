@@ -74,11 +74,13 @@ export class Allocator {
     const rotated = [...fws.slice(start), ...fws.slice(0, start)];
     const totals = this.clusterTotals();
     const roleShares = this.roleShares(totals);
-    const fwShare = (fw: FrameworkRecord): number => {
+    // Roles by their share first, then frameworks (within a role) by their own share.
+    const roleShare = (fw: FrameworkRecord): number => {
       const roles = fw.roles.filter((r) => !fw.suppressedRoles.has(r));
       return Math.min(...roles.map((r) => roleShares.get(r) ?? 0));
     };
-    if (rotated.length > 1) rotated.sort((a, b) => fwShare(a) - fwShare(b));
+    const ownShare = (fw: FrameworkRecord): number => this.share(fw.allocated, totals);
+    if (rotated.length > 1) rotated.sort((a, b) => roleShare(a) - roleShare(b) || ownShare(a) - ownShare(b));
     for (const fw of rotated) {
       const offers: Offer[] = [];
       for (const agentId of fw.candidates) {

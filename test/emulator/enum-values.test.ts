@@ -140,7 +140,7 @@ test('every enum of our .proto subset has only official v1 values, with the offi
 
 for (const format of ['json', 'protobuf'] as const) {
   test(`every enum value the emulator sends in ${format} is defined by the official v1 protos`, async (t) => {
-    const c = await withCluster(t, { masters: 2, agents: 2, mode: 'simulated', simulatedTaskMs: 100, simulatedExit: (task) => (task.task_id.value.startsWith('fail') ? 'TASK_FAILED' : 'TASK_FINISHED') });
+    const c = await withCluster(t, { masters: 2, agents: 2 });
     const subs: Subscription[] = [];
     const drive = async (partitionAware: boolean): Promise<void> => {
       const url = c.leaderUrl()!;
@@ -155,8 +155,8 @@ for (const format of ['json', 'protobuf'] as const) {
       const [o1, o2] = offers;
       const executor = { type: 'DEFAULT' as const, executor_id: { value: 'e' }, framework_id: { value: sub.frameworkId }, resources: [{ name: 'cpus', type: 'SCALAR' as const, scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR' as const, scalar: { value: 32 } }, { name: 'disk', type: 'SCALAR' as const, scalar: { value: 1 } }] };
       const ops: Operation[] = [
-        { type: 'LAUNCH', launch: { task_infos: [commandTask('ok', o1!, 'x', {}, 0.1, 32), commandTask('fail', o1!, 'x', {}, 0.1, 32), commandTask('long', o1!, 'x', { max_completion_time: { nanoseconds: 1 } }, 0.1, 32), commandTask('bad', o1!, 'x', {}, 1000, 32)] } },
-        { type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks: [commandTask('g', o1!, 'x', {}, 0.1, 32)] } } },
+        { type: 'LAUNCH', launch: { task_infos: [commandTask('ok', o1!, 'true', {}, 0.1, 32), commandTask('fail', o1!, 'exit 1', {}, 0.1, 32), commandTask('long', o1!, 'exec sleep 100', { max_completion_time: { nanoseconds: 50_000_000 }, kill_policy: { grace_period: { nanoseconds: 0 } } }, 0.1, 32), commandTask('bad', o1!, 'true', {}, 1000, 32)] } },
+        { type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks: [commandTask('g', o1!, 'true', {}, 0.1, 32)] } } },
         { type: 'RESERVE', id: { value: 'r' }, reserve: { resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }] } },
       ];
       await post(url, { type: 'ACCEPT', framework_id: { value: sub.frameworkId }, accept: { offer_ids: [o1!.id], operations: ops } }, { streamId: sub.streamId, format });
@@ -171,7 +171,8 @@ for (const format of ['json', 'protobuf'] as const) {
       void acker();
       await updateOf(sub, 'fail', 'TASK_FAILED');
       await updateOf(sub, 'g', 'TASK_FINISHED');
-      await launch(url, sub, [o2!], [commandTask('killme', o2!, 'x', {}, 0.1, 32)]);
+      await updateOf(sub, 'long', 'TASK_FAILED');
+      await launch(url, sub, [o2!], [commandTask('killme', o2!, 'exec sleep 100', { kill_policy: { grace_period: { nanoseconds: 0 } } }, 0.1, 32)]);
       await updateOf(sub, 'killme', 'TASK_RUNNING');
       await call({ type: 'KILL', kill: { task_id: { value: 'killme' } } });
       await call({ type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'unknown' } }] } });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (npm test): installs what the tests need that npm does not
-# bring (ZooKeeper from Debian's packages), builds, checks generated files, and
+# bring (ZooKeeper and Chromium from Debian's packages), builds, checks generated files, and
 # runs every test with Node's test runner. Each test starts and stops its own
 # servers (emulated masters, a throwaway ZooKeeper) on loopback.
 set -euo pipefail
@@ -14,6 +14,17 @@ if [ ! -e /usr/share/java/zookeeper.jar ]; then
     apt-get install -y -qq zookeeper >/dev/null
   else
     sudo apt-get update -qq >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zookeeper >/dev/null
+  fi
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test: installing Chromium (Debian package 'chromium') for the dashboard's browser test" >&2
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
 fi
 

@@ -1,0 +1,92 @@
+/**
+ * The dashboard in a real browser (Debian's chromium, driven by
+ * playwright-core; no browser download) against the real CLI on the embedded
+ * master: the page lists the job, a round appears and its tasks turn
+ * finished, a failed task shows its message, "Run now" starts a round, the
+ * live job chart's active state changes; every request the page makes goes to
+ * the scheduler on 127.0.0.1 (any other is blocked, and none is made). The
+ * screenshot it takes is visualizations/dashboard.png, shown in the README.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+import { ensureBuilt, runCli } from '../integration/cli-harness.js';
+
+before(() => ensureBuilt());
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = join(import.meta.dirname, '../..');
+
+describe('dashboard in a browser', () => {
+  it('shows the job, its rounds and tasks, a failed task\'s message, runs a round now, and lights the live chart', async (t) => {
+    const scratch = mkdtempSync(join(tmpdir(), 'browser-'));
+    // The first task to take the lock fails with a message; the others run a little while.
+    const cmd = `if mkdir ${scratch}/lock 2>/dev/null; then echo "disk full" >&2; exit 3; fi; echo "loading batch"; sleep 2`;
+    const cli = runCli(t, ['--master', 'local', '--name', 'etl', '--cmd', cmd, '--maxtasks', '3', '--wait', '600', '--http-port', '0']);
+    const base = String((await cli.waitFor((l) => typeof l.status === 'string', 'the status line')).status);
+    const origin = new URL(base).origin;
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-default-apps'],
+    });
+    t.after(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const requested: string[] = [];
+    const blocked: string[] = [];
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      requested.push(url);
+      if (new URL(url).origin === origin) return route.continue();
+      blocked.push(url);
+      return route.abort('blockedbyclient');
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+
+    await page.goto(`${base}/`);
+    await page.locator('[data-job="etl"]').waitFor();
+
+    // Round 1 appears in the history, and its tasks turn finished (two of three; the first fails).
+    await page.locator('[data-section="history"] tr[data-run="1"]').waitFor({ timeout: 60_000 });
+    await page.locator('tr[data-task][data-state="TASK_FINISHED"]').nth(1).waitFor({ timeout: 60_000 });
+    await page.locator('[data-job="etl"] .badge.s-cooldown').waitFor();
+
+    // The failed task, with its message, and its stderr served by the scheduler.
+    await page.locator('button[data-filter="failed"]').click();
+    const failed = page.locator('tr[data-task][data-state="TASK_FAILED"]');
+    await failed.waitFor();
+    assert.match(await failed.locator('td.message').innerText(), /exited with status 3/);
+    const stderrHref = await failed.locator('a', { hasText: 'stderr' }).getAttribute('href');
+    assert.equal(await page.evaluate(async (href) => (await fetch(href!)).text(), stderrHref), 'disk full\n');
+    await page.locator('tr[data-run="1"]').click();
+    assert.match(await page.locator('[data-run-detail="1"]').innerText(), /TASK_FAILED[\s\S]*exited with status 3/);
+
+    // The live job chart: cooldown is lit; "Run now" starts round 2 and the lit state moves to the round.
+    const lit = (chart: string) => page.locator(`[data-chart="${chart}"] g.node.active > title`).allTextContents();
+    /** Waits until the chart's lit states satisfy `ok` (a broken page fails the test's timeout instead). */
+    const waitForLit = async (chart: string, ok: (states: string[]) => boolean): Promise<void> => {
+      while (!ok(await lit(chart))) await page.waitForTimeout(100);
+    };
+    await waitForLit('job', (states) => states.includes('job.active.phase.cooldown'));
+    await page.locator('button[data-filter="all"]').click();
+    await page.locator('button[data-action="run"]').click();
+    await waitForLit('job', (states) => states.some((id) => id.startsWith('job.active.phase.round.')));
+    assert.ok(!(await lit('job')).includes('job.active.phase.cooldown'), 'cooldown is no longer lit');
+    await page.locator('[data-section="history"] tr[data-run="2"]').waitFor();
+    await page.locator('tr[data-task*="-r2-"][data-state="TASK_RUNNING"]').first().waitFor({ timeout: 30_000 });
+    await waitForLit('task', (states) => states.includes('task.alive.running'));
+    await page.screenshot({ path: join(root, 'visualizations/dashboard.png'), fullPage: true });
+
+    assert.deepEqual(errors, [], 'no script errors');
+    assert.deepEqual(blocked, [], 'no request left 127.0.0.1');
+    assert.ok(requested.length > 0 && requested.every((u) => u.startsWith(`${origin}/`)), requested.join('\n'));
+    assert.ok(cli.messages().some((m) => /^control: run job etl \(from 127\.0\.0\.1\): started round 2 now$/.test(m)));
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+  });
+});

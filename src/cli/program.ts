@@ -43,7 +43,7 @@ export function schedulerFlags(defaultStateFile: string, defaultUser: string, ma
     { flags: '--containerizer <kind>', description: 'containerizer for --img: docker or mesos', defaultValue: DEFAULTS.containerizer },
     { flags: '--log-format <format>', description: 'auto (pretty on a terminal, JSON otherwise), json or pretty', defaultValue: DEFAULTS.logFormat },
     { flags: '--state-file <path>', description: `journal of the framework id, round and tasks in flight (default: ${defaultStateFile}, <name> = --name; with --master local a temporary file of that run)` },
-    { flags: '--reset-state', description: 'start afresh when the state belongs to another cluster (the tasks it had in flight are logged, not adopted)' },
+    { flags: '--reset-state', description: 'start afresh: forget the stored state, e.g. one of another cluster (the tasks it had in flight are logged, not adopted)' },
     { flags: '--ha <zk-url>', description: 'run as one of several schedulers; leader election in ZooKeeper at this URL' },
     { flags: '--local-cpus <cpus>', description: `CPUs of the embedded agent with --master local (default: this machine's, ${machine.cpus})` },
     { flags: '--local-mem <mb>', description: `memory (MB) of the embedded agent with --master local (default: this machine's, ${machine.memMb})` },

@@ -35,7 +35,7 @@ export interface Config {
   callTimeoutMs: number;
   /** `--state-timeout`: a state write to ZooKeeper not done within this counts as failed (and is retried). */
   stateTimeoutMs: number;
-  /** `--reset-state`: start afresh, forgetting a state of another cluster (its tasks in flight are logged). */
+  /** `--reset-state`: start afresh, forgetting the stored state (of this or another cluster; its tasks in flight are logged). */
   resetState: boolean;
   /** `--http-port`: serve /health, /state and /metrics (0 = any free port). */
   httpPort?: number;

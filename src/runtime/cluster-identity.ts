@@ -30,9 +30,9 @@ export function clusterIdentity(master: MasterSpec): string | undefined {
  * The state to carry on from: `stored` when it belongs to `cluster` (or names
  * none: it was written before clusters were recorded, and is adopted).
  * A state of another cluster is refused (STATE_OTHER_CLUSTER: one line with
- * `where`, the cluster it belongs to and the one asked for), unless `reset`:
- * then it is forgotten (undefined) and the ids of its tasks in flight, which may
- * still run on that cluster, are logged.
+ * `where`, the cluster it belongs to and the one asked for). With `reset` any
+ * stored state is forgotten (undefined) and the ids of its tasks in flight,
+ * which may still run on their cluster, are logged.
  */
 export function stateForCluster(
   stored: StoredState | undefined,

@@ -43,5 +43,7 @@ describe('cluster identity', () => {
     const [line] = s.lines();
     assert.deepEqual(line?.['taskIds'], ['etl-r1-t0', 'etl-r1-t1']);
     assert.match(String(line?.['msg']), /forgetting state file \/x\.json of cluster 'masters m2:5050'.*etl-r1-t0, etl-r1-t1/);
+    assert.equal(stateForCluster({ state, cluster: 'masters m1:5050' }, { ...opts, reset: true }), undefined, 'reset forgets a state of this cluster too');
+    assert.equal(s.lines().length, 2);
   });
 });

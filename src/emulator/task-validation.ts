@@ -178,6 +178,8 @@ export function validateTask(
   if ((task.command === undefined) === (task.executor === undefined)) {
     return { error: 'Task should have at least one (but not both) of CommandInfo or ExecutorInfo present' };
   }
+  // validation::task::internal::validateExecutor: LAUNCH takes only custom executors.
+  if (task.executor?.type !== undefined && task.executor.type !== 'CUSTOM') return { error: "'ExecutorInfo.type' must be 'CUSTOM'" };
   if (!containsBag(available, bag)) {
     return { error: `Total resources ${formatBag(bag)} required by task and its executor is more than available ${formatBag(available)}` };
   }

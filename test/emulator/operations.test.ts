@@ -209,7 +209,7 @@ test('with invalid offers, launches are lost and other operations dropped with "
   assert.equal(lost.reason, 'REASON_INVALID_OFFERS');
 });
 
-test('LAUNCH with an id gets TASK_ERROR; an UNKNOWN operation is ignored and its resources come back', async (t) => {
+test('LAUNCH with an id, or with a DEFAULT executor, gets TASK_ERROR; an UNKNOWN operation is ignored and its resources come back', async (t) => {
   const c = await withCluster(t, { agents: 1, mode: 'simulated' });
   const url = c.leaderUrl()!;
   const sub = await open(t, url);
@@ -218,6 +218,10 @@ test('LAUNCH with an id gets TASK_ERROR; an UNKNOWN operation is ignored and its
   const err = (await updateOf(sub, 'with-id', 'TASK_ERROR')).update!.status;
   assert.equal(err.reason, 'REASON_TASK_INVALID');
   assert.equal(err.message, 'The `id` field cannot be set on LAUNCH operations');
+  const withDefault = (await sub.next((e) => e.type === 'OFFERS', { from: sub.events.length - 1 })).offers!.offers![0]!;
+  const { command: _c, ...noCommand } = commandTask('default-in-launch', withDefault, 'x');
+  await accept(url, sub, withDefault, [{ type: 'LAUNCH', launch: { task_infos: [{ ...noCommand, executor: defaultExecutor(sub) }] } }]);
+  assert.equal((await updateOf(sub, 'default-in-launch', 'TASK_ERROR')).update!.status.message, "'ExecutorInfo.type' must be 'CUSTOM'");
   const again = (await sub.next((e) => e.type === 'OFFERS', { from: sub.events.length - 1 })).offers!.offers![0]!;
   const mark = sub.events.length;
   await accept(url, sub, again, [{ type: 'UNKNOWN' }]);

@@ -116,7 +116,9 @@ async function lifecycles(total: number, perRound: number, budgetMs: number, ser
   const start = nowMs();
   let done = 0;
   let stoppedEarly = false;
+  // About 20 samples: every 1/20 of the rounds, or of the time budget, whichever comes first.
   const sampleEveryMs = budgetMs / 20;
+  const sampleEveryRounds = Math.max(1, Math.floor(rounds / 20));
   let lastSample = start;
   for (let r = 0; r < rounds; r++) {
     if (nowMs() - start > budgetMs) { stoppedEarly = true; break; }
@@ -130,7 +132,7 @@ async function lifecycles(total: number, perRound: number, budgetMs: number, ser
     // Cooldown of 0 s: let the clock run so the next round starts.
     d.advance(1);
     if (tasks.length !== perRound) throw new Error(`round ${r}: launched ${tasks.length} of ${perRound}`);
-    if (r === rounds - 1 || r === 0 || nowMs() - lastSample > sampleEveryMs) {
+    if (r === rounds - 1 || r % sampleEveryRounds === 0 || nowMs() - lastSample > sampleEveryMs) {
       lastSample = nowMs();
       const m = memory();
       samples.push({ lifecycles: done, heap: m.heapUsed, rss: m.rss });

@@ -38,7 +38,11 @@ interface InFlightRun {
   heapInFlight?: number;
   heapNone?: number;
   callConnections: number;
+  /** CPU time (ms) of the CLI and of the master process from the CLI's start to all tasks running. */
   cliCpuMs: number;
+  masterCpuMs: number;
+  /** Wall time (ms) from the CLI's start to all tasks running with every update ACKed. */
+  toAllRunningMs: number;
 }
 
 /** Waits until `tasks` tasks are RUNNING at the master with every update ACKed. */
@@ -70,13 +74,18 @@ async function inFlightRun(m: MasterProcess, tasks: number, probes: number, time
   await m.resetLatency();
   const name = `inflight-${tasks}`;
   // Two rounds with an hour's cooldown: after the first round's tasks end, the CLI waits with none in flight.
+  const masterCpu0 = m.cpuMs();
+  const started = Date.now();
   const cli = CliProcess.start({ master: m.url, maxtasks: tasks, rounds: 2, waitSeconds: 3600, cpu: 1, mem: 32, name });
   try {
     await subscribedFramework(m, name, cli);
     await allRunning(m, cli, tasks, timeoutMs);
+    const toAllRunningMs = Date.now() - started;
+    const cliCpuMs = cli.cpuMs();
+    const masterCpuMs = m.cpuMs() - masterCpu0;
     const s = await m.latency();
     const launchRate = s.lastAcceptMs !== null && s.firstOffersMs !== null ? (s.tasksLaunched * 1000) / (s.lastAcceptMs - s.firstOffersMs) : Number.NaN;
-    log(`launch: ${tasks} running; ${launchRate.toFixed(0)} tasks/s launched`);
+    log(`launch: ${tasks} running and ACKed after ${(toAllRunningMs / 1000).toFixed(0)} s (CPU: CLI ${(cliCpuMs / 1000).toFixed(1)} s, master ${(masterCpuMs / 1000).toFixed(1)} s); ${launchRate.toFixed(0)} tasks/s launched`);
     const heapInFlight = heap ? (await cli.read(true)).heapUsed : undefined;
     const updateProbe = await m.probe('update', probes);
     const endProbe = await m.probe('end', probes);
@@ -90,7 +99,7 @@ async function inFlightRun(m: MasterProcess, tasks: number, probes: number, time
       heapNone = (await cli.read(true)).heapUsed;
     }
     return {
-      launchRate, launched: s.tasksLaunched, updateProbe, endProbe, callConnections: Math.max(1, s.callConnections), cliCpuMs: cli.cpuMs(),
+      launchRate, launched: s.tasksLaunched, updateProbe, endProbe, callConnections: Math.max(1, s.callConnections), cliCpuMs, masterCpuMs, toAllRunningMs,
       ...(heapInFlight !== undefined ? { heapInFlight } : {}), ...(heapNone !== undefined ? { heapNone } : {}),
     };
   } finally {
@@ -103,7 +112,7 @@ export async function runLaunch(opts: BenchOptions): Promise<FigureOutput> {
   const agents = envInt('BENCH_LAUNCH_AGENTS', opts.quick ? 100 : 1000);
   const small = envInt('BENCH_INFLIGHT_SMALL', 1000);
   const probes = envInt('BENCH_PROBES', opts.quick ? 50 : 200);
-  const timeoutMs = envInt('BENCH_LAUNCH_TIMEOUT_S', opts.quick ? 120 : 300) * 1000;
+  const timeoutMs = envInt('BENCH_LAUNCH_TIMEOUT_S', opts.quick ? 180 : 480) * 1000;
   const perAgent = Math.ceil(tasks / agents);
   const launchName = `Launching ${tasks.toLocaleString('en-US')} tasks into offers from ${agents.toLocaleString('en-US')} agents`;
   const heapName = `Heap per tracked task (${tasks.toLocaleString('en-US')} in flight, CLI process)`;
@@ -152,7 +161,7 @@ export async function runLaunch(opts: BenchOptions): Promise<FigureOutput> {
       id: 'launch.tasks_per_s', name: launchName, value: b.launchRate, unit: 'tasks/s', limit, target: LAUNCH_TARGET,
       limitName: 'do-nothing client sending the same ACCEPTs (one per offer) without state, same master process, just before',
       notes: `one round of ${tasks} one-CPU tasks on ${agents} agents of ${perAgent} CPUs, tasks running a day; timed at the master from the first OFFERS written to the last ACCEPT accepted; CLI with state on disk and JSON log`,
-      detail: { launched: b.launched, callConnections: b.callConnections },
+      detail: { launched: b.launched, callConnections: b.callConnections, toAllRunningMs: b.toAllRunningMs, cliCpuMs: b.cliCpuMs, masterCpuMs: b.masterCpuMs },
     }));
     if (b.heapInFlight !== undefined && b.heapNone !== undefined) {
       figures.push(figure({

@@ -51,6 +51,8 @@ export interface TaskContext {
   agentId?: string;
   state: TaskLifecycleState;
   reason?: string;
+  /** Who reported the last update (SOURCE_MASTER, SOURCE_AGENT, SOURCE_EXECUTOR). */
+  source?: string;
   message?: string;
   /** The job's sweep count when the task was created (launched or restored). */
   sweep: number;
@@ -87,6 +89,7 @@ function hasState(state: TaskState) {
 function stateNote(context: TaskContext): Notification {
   const note: Notification = { type: 'taskState', taskId: context.taskId, round: context.round, state: context.state };
   if (context.reason !== undefined) note.reason = context.reason;
+  if (context.source !== undefined) note.source = context.source;
   if (context.message !== undefined) note.message = context.message;
   return note;
 }
@@ -110,6 +113,7 @@ export const taskMachine = setup({
       const agentId = status.agent_id?.value ?? context.agentId;
       if (agentId !== undefined) next.agentId = agentId;
       next.reason = status.reason;
+      next.source = status.source;
       next.message = status.message;
       return next;
     }),

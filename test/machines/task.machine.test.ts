@@ -61,8 +61,9 @@ test('launched → staging → starting → running → finished, reporting each
 test('every non-success terminal state ends in failed; the end is final', () => {
   for (const state of ['TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR'] as TaskState[]) {
     const t = task();
-    t.status(state, { message: 'why' });
+    t.status(state, { message: 'why', source: 'SOURCE_AGENT' });
     assert.equal(t.value(), 'failed', state);
+    assert.deepEqual(t.notes.at(-1), { type: 'taskState', taskId: 't1', round: 1, state, source: 'SOURCE_AGENT', message: 'why' }, 'the note says who reported it');
     assert.deepEqual(t.outcomes(), [{ state, ok: false, reached: true, message: 'why' }]);
     const after = stepTask(t.snapshot, { type: 'task.status', status: { task_id: { value: 't1' }, state: 'TASK_FINISHED' } });
     assert.equal(after.snapshot.value, 'failed', 'a final task ignores later updates');

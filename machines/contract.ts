@@ -50,6 +50,12 @@ export interface JobConfig {
    * it then fails with REASON_MAX_COMPLETION_TIME_REACHED). Unset: no limit.
    */
   taskTimeoutSeconds?: number;
+  /** `--jobs`: disk per task, MB (unset: none asked for). */
+  diskMb?: number;
+  /** `--jobs`: set on every task (TaskInfo.labels). */
+  labels?: Record<string, string>;
+  /** `--jobs`: relaunches of failed tasks (unset: none). */
+  retries?: RetryPolicy;
 }
 
 // ---------------------------------------------------------------------------
@@ -63,6 +69,40 @@ export interface PersistedTask {
   index: number;
   /** Last known Mesos state; 'PENDING_LAUNCH' = written before ACCEPT was sent. */
   state: TaskState | 'PENDING_LAUNCH';
+  /** `--jobs`: the job the task belongs to (absent in a flags run: its one job). */
+  job?: string;
+}
+
+/**
+ * `--jobs`: one job's part of the state. The fields mean what the same
+ * top-level fields mean in a flags run (where the state is its one job's),
+ * plus what the supervisor needs to carry on the job's schedule and
+ * dependencies. The job's tasks are in PersistedState.tasks, each naming it.
+ */
+export interface PersistedJob {
+  name: string;
+  round: number;
+  completedRounds: number;
+  allFinished: boolean;
+  phase: 'round' | 'cooldown';
+  launchedInRound?: number;
+  finishedInRound?: number;
+  failedInRound?: number;
+  cooldownUntil?: number;
+  /** Rounds that ended with every task finished (parents' counts for `after`). */
+  successfulRounds?: number;
+  /** Whether the last completed round succeeded. */
+  lastRoundOk?: boolean;
+  /** When the current (or last) round was started by the schedule or by its parents (ms since epoch). */
+  lastStartAt?: number;
+  /** `every`: the first start, so the grid survives restarts. */
+  anchorAt?: number;
+  /** `after`: each parent's successful rounds as this job last consumed them. */
+  consumed?: Record<string, number>;
+  /** `retries`: retries spent by the chain of each task in flight that is a relaunch. */
+  taskRetries?: Record<string, number>;
+  /** `retries`: relaunches waiting (their backoff, or a launch), as the retries their chains have spent. */
+  pendingRetries?: number[];
 }
 
 export interface PersistedState {
@@ -93,6 +133,13 @@ export interface PersistedState {
    */
   updatedAt?: number;
   cooldownUntil?: number;
+  /**
+   * `--jobs`: every job's round state (PersistedJob); the top-level round
+   * fields then sum them up. Absent in a flags run.
+   */
+  jobs?: PersistedJob[];
+  /** `--jobs` under `--ha`: the digest of the jobs file (src/jobs/digest.ts) the state was written with. */
+  jobsDigest?: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -202,14 +249,20 @@ export type Notification =
   | { type: 'taskLaunched'; taskId: string; round: number; agentId: string }
   | { type: 'taskState'; taskId: string; round: number; state: string; reason?: string; source?: string; message?: string }
   | { type: 'taskEnded'; taskId: string; round: number; state: string; reason?: string; ok: boolean; message?: string }
+  /** `retries`: the task failed and is relaunched under a new id after `delayMs` (retry `retry` of `max`). */
+  | { type: 'taskRetry'; taskId: string; round: number; state: string; reason?: string; message?: string; retry: number; max: number; delayMs: number }
   /** Its ACCEPT never reached the master: not a failure; another task is launched in its place. */
   | { type: 'taskUnlaunched'; taskId: string; round: number; reason: string }
   | { type: 'acknowledged'; taskId: string; state: string }
-  | { type: 'roundStarted'; round: number; tasks: number }
-  | { type: 'roundFinished'; round: number; finished: number; failed: number }
-  | { type: 'cooldown'; round: number; seconds: number }
-  | { type: 'suppressed' }
-  | { type: 'revived' }
+  | { type: 'roundStarted'; round: number; tasks: number; job?: string }
+  | { type: 'roundFinished'; round: number; finished: number; failed: number; job?: string }
+  | { type: 'cooldown'; round: number; seconds: number; job?: string }
+  /** `--jobs`: a job waits for its schedule or its parents (`next`: its next start by the clock, ms since epoch). */
+  | { type: 'jobWaiting'; job: string; round: number; next?: number; parents?: string[] }
+  /** `--jobs`: a start by the schedule came while the job's last round still ran (concurrency forbid). */
+  | { type: 'startSkipped'; job: string; at: number }
+  | { type: 'suppressed'; roles?: string[] }
+  | { type: 'revived'; roles?: string[] }
   | { type: 'reconcile'; tasks: number; attempt: number; implicit: boolean }
   | { type: 'unknownTask'; taskId: string; state: string };
 
@@ -243,12 +296,14 @@ export type RuntimeEvent =
  * - job.resume: carry on: the next round starts after a cooldown of `waitSeconds`.
  * - job.kill: kill the current round's tasks (KILL with a kill policy of
  *   `graceSeconds`) and launch no more of them; the round ends when they have.
+ * With `--jobs`, `job` names the job; the supervisor passes the event to it
+ * (one without `job` changes nothing there).
  */
 export type JobControlEvent =
-  | { type: 'job.runNow' }
-  | { type: 'job.pause' }
-  | { type: 'job.resume' }
-  | { type: 'job.kill' };
+  | { type: 'job.runNow'; job?: string }
+  | { type: 'job.pause'; job?: string }
+  | { type: 'job.resume'; job?: string }
+  | { type: 'job.kill'; job?: string };
 
 /** Timing policy of the framework machine; every field has a documented default in machines/policy. */
 export interface Timing {
@@ -285,6 +340,12 @@ export interface FrameworkInput {
   /** user, name, role, failover_timeout, hostname, principal, capabilities; no id. */
   frameworkInfo: FrameworkInfo;
   job: JobConfig;
+  /**
+   * `--jobs`: the jobs of the file, run by the supervisor machine (build the
+   * machine with `buildFrameworkMachine(effects, { jobs: true })`); `job` then
+   * holds only the framework's own settings (name, user).
+   */
+  jobs?: readonly JobRun[];
   /** State loaded from the state file or ZooKeeper, to carry on after a restart or takeover. */
   restored?: PersistedState;
   /** Seed of the machine's own PRNG (backoff jitter), so runs are reproducible. */
@@ -343,3 +404,6 @@ export interface JobDefinition extends Omit<JobConfig, 'runId'> {
   /** Higher is served offers first; equal ones share. Default 0. */
   priority: number;
 }
+
+/** A job of the file as the machines run it: with the per-process run id of its task ids. */
+export type JobRun = JobDefinition & { runId: string };

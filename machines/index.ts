@@ -12,19 +12,31 @@ import type { Effects, SubscriptionInput, TaskInspection } from './contract.js';
 import { frameworkMachine } from './framework/framework.machine.js';
 import { jobMachine } from './job/job.machine.js';
 import { taskMachine } from './task/task.machine.js';
+import { supervisorMachine } from './supervisor/supervisor.machine.js';
 
 /** What src/runtime supplies as `effects.subscription`: `fromCallback<EventObject, SubscriptionInput>(...)`. */
 export type SubscriptionLogic = CallbackActorLogic<EventObject, SubscriptionInput>;
 
-/** The framework machine with the effects plugged into it and into its job (which carries out its tasks' steps). */
-export function buildFrameworkMachine(effects: Effects<SubscriptionLogic>) {
+export interface BuildOptions {
+  /**
+   * `--jobs`: the framework invokes the supervisor (one job actor per job of
+   * the file) in place of the single job; FrameworkInput.jobs lists them.
+   */
+  jobs?: boolean;
+}
+
+/** The framework machine with the effects plugged into it and into its job (or supervisor) and task machines. */
+export function buildFrameworkMachine(effects: Effects<SubscriptionLogic>, options: BuildOptions = {}) {
   const effectActions = {
     sendCall: (_: unknown, params: Parameters<typeof effects.sendCall>[0]) => effects.sendCall(params),
     persist: (_: unknown, params: Parameters<typeof effects.persist>[0]) => effects.persist(params),
     notify: (_: unknown, params: Parameters<typeof effects.notify>[0]) => effects.notify(params),
     inspectTask: (_: unknown, params: TaskInspection) => effects.inspectTask?.(params),
   };
-  const job = jobMachine.provide({ actions: effectActions });
+  const single = jobMachine.provide({ actions: effectActions });
+  const job = options.jobs === true
+    ? supervisorMachine.provide({ actors: { job: single }, actions: { sendCall: effectActions.sendCall, notify: effectActions.notify } }) as unknown as typeof single
+    : single;
   return frameworkMachine.provide({
     actors: { subscription: effects.subscription, job },
     actions: { sendCall: effectActions.sendCall, notify: effectActions.notify },
@@ -33,7 +45,8 @@ export function buildFrameworkMachine(effects: Effects<SubscriptionLogic>) {
 
 export type FrameworkMachine = ReturnType<typeof buildFrameworkMachine>;
 
-export { frameworkMachine, jobMachine, taskMachine };
+export { frameworkMachine, jobMachine, taskMachine, supervisorMachine };
+export { clockMachine } from './supervisor/clock.machine.js';
 export { subscriptionPlaceholder } from './framework/framework.machine.js';
 export type { FrameworkContext, FrameworkEvent } from './framework/framework.context.js';
 export type { JobContext, JobEvent, JobInput, JobOutput } from './job/job.context.js';

@@ -11,19 +11,29 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Graphviz } from '@hpcc-js/wasm-graphviz';
-import { frameworkMachine, jobMachine, taskMachine } from '../machines/index.js';
+import { clockMachine, frameworkMachine, jobMachine, supervisorMachine, taskMachine } from '../machines/index.js';
 import { visualizationFiles, type MachineToDraw } from '../src/observability/visualization-files.js';
 
 const MACHINES: MachineToDraw[] = [
   {
     name: 'framework',
     machine: frameworkMachine,
-    summary: 'The connection lifecycle: subscribing, subscribed, failover and stopping; it runs the job.',
+    summary: 'The connection lifecycle: subscribing, subscribed, failover and stopping; it runs the job (or, with --jobs, the supervisor).',
+  },
+  {
+    name: 'supervisor',
+    machine: supervisorMachine,
+    summary: 'With --jobs: one job actor per job and a clock per scheduled job; plans each OFFERS event across the jobs, REVIVEs and SUPPRESSes per role, routes updates by task id, starts jobs by schedule and dependencies.',
+  },
+  {
+    name: 'clock',
+    machine: clockMachine,
+    summary: 'The clock of one scheduled job (every / cron): waits for each start in pieces a timer can hold, catches up a start missed while down.',
   },
   {
     name: 'job',
     machine: jobMachine,
-    summary: 'Rounds: launching the round\'s tasks from offers, running, cooldown between rounds, draining on stop.',
+    summary: 'Rounds: launching the round\'s tasks from offers, running, cooldown between rounds (or idle until the supervisor starts the next), draining on stop.',
   },
   {
     name: 'task',

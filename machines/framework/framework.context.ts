@@ -1,7 +1,7 @@
 /**
  * Context, events and helpers of the framework (root) machine.
  */
-import type { ErrorRecord, FrameworkInput, FrameworkOutput, JobConfig, PersistedState, RuntimeEvent, SubscriptionEvent, SubscriptionInput, Timing } from '../contract.js';
+import type { ErrorRecord, FrameworkInput, FrameworkOutput, JobConfig, JobRun, PersistedState, RuntimeEvent, SubscriptionEvent, SubscriptionInput, Timing } from '../contract.js';
 import type { FrameworkInfo } from '../../src/mesos/types.js';
 import type { JobInput, JobOutput } from '../job/job.context.js';
 import { seedState } from '../policy/prng.js';
@@ -10,6 +10,8 @@ import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, resolveTiming } from '../policy/tim
 export interface FrameworkContext {
   frameworkInfo: FrameworkInfo;
   job: JobConfig;
+  /** `--jobs`: the jobs the supervisor runs (invoked in place of the job). */
+  jobs?: readonly JobRun[];
   role: string;
   timing: Timing;
   restored?: PersistedState;
@@ -32,12 +34,14 @@ export interface FrameworkContext {
   subscribed: boolean;
   /** The job wants offers (else re-subscribe with the role suppressed). */
   offersWanted: boolean;
+  /** `--jobs` (MULTI_ROLE): the roles no job wants offers for, suppressed when re-subscribing. */
+  suppressedRoles?: string[];
   jobResult?: JobOutput;
   outcome?: FrameworkOutput;
 }
 
 export type JobToFrameworkEvent =
-  | { type: 'job.offersWanted'; wanted: boolean }
+  | { type: 'job.offersWanted'; wanted: boolean; suppressedRoles?: string[] }
   | { type: 'xstate.done.actor.job'; output: JobOutput }
   | { type: 'xstate.error.actor.job'; error: unknown }
   | { type: 'xstate.error.actor.subscription'; error: unknown };
@@ -64,6 +68,7 @@ export function initialFrameworkContext(input: FrameworkInput): FrameworkContext
     offersWanted: input.restored?.phase !== 'cooldown',
   };
   if (input.restored !== undefined) context.restored = input.restored;
+  if (input.jobs !== undefined) context.jobs = input.jobs;
   if (input.now !== undefined) context.now = input.now;
   const knownId = input.restored?.frameworkId ?? input.frameworkInfo.id?.value;
   if (knownId !== undefined) context.frameworkId = knownId;
@@ -73,7 +78,7 @@ export function initialFrameworkContext(input: FrameworkInput): FrameworkContext
 export function subscriptionInputOf(context: FrameworkContext): SubscriptionInput {
   const input: SubscriptionInput = {
     frameworkInfo: context.frameworkInfo,
-    suppressedRoles: context.offersWanted ? [] : [context.role],
+    suppressedRoles: context.suppressedRoles ?? (context.offersWanted ? [] : [context.role]),
     generation: context.generation,
   };
   if (context.frameworkId !== undefined) input.frameworkId = context.frameworkId;
@@ -84,6 +89,7 @@ export function jobInputOf(context: FrameworkContext): JobInput {
   const input: JobInput = { config: context.job, timing: context.timing, role: context.role };
   if (context.restored !== undefined) input.restored = context.restored;
   if (context.now !== undefined) input.now = context.now;
+  if (context.jobs !== undefined) input.jobs = context.jobs;
   return input;
 }
 

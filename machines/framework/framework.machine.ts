@@ -174,7 +174,10 @@ const notifyFatal = base.createAction(enqueueActions(({ context, enqueue }) => {
 const drainJob = base.createAction(sendTo('job', { type: 'job.drain' as const }));
 const abortJob = base.createAction(sendTo('job', { type: 'job.abort' as const }));
 const handOverJob = base.createAction(sendTo('job', { type: 'job.handover' as const }));
-const recordOffersWanted = base.createAction(assign(({ event }) => (event.type === 'job.offersWanted' ? { offersWanted: event.wanted } : {})));
+const recordOffersWanted = base.createAction(assign(({ event }) => {
+  if (event.type !== 'job.offersWanted') return {};
+  return event.suppressedRoles === undefined ? { offersWanted: event.wanted } : { offersWanted: event.wanted, suppressedRoles: event.suppressedRoles };
+}));
 const recordJobResult = base.createAction(assign(({ event }) => (event.type === 'xstate.done.actor.job' ? { jobResult: event.output } : {})));
 const sendTeardown = base.createAction(enqueueActions(({ enqueue }) => {
   enqueue({ type: 'sendCall', params: { call: teardownCall() } });

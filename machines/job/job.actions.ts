@@ -16,6 +16,7 @@ import type { TaskStatus } from '../../src/mesos/types.js';
 import { acceptCall, acknowledgeCall, declineCall, killCall, launchOperation, reconcileCall, reviveCall, suppressCall } from '../policy/calls.js';
 import { planOffers, plannedTaskCount } from '../policy/offer-plan.js';
 import { buildTaskInfo } from '../policy/task-info.js';
+import { decideTaskEnd } from '../policy/retry.js';
 import { isTerminalState } from '../policy/task-status.js';
 import { truncatedExponentialMs } from '../policy/backoff.js';
 import type { TaskEvent } from '../task/task.machine.js';
@@ -56,7 +57,7 @@ function effectsOf(step: TaskStep, event: TaskEvent | { type: 'xstate.init' }): 
  * Returns the context changes and the notifications.
  */
 function endTasks(context: JobContext, active: ActiveTasks, ended: readonly TaskStep[], unsentReason = ''): { next: JobContext; notes: Notification[]; removed: string[] } {
-  let { finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining } = context;
+  let { finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng } = context;
   const notes: Notification[] = [];
   const removed: string[] = [];
   for (const step of ended) {
@@ -73,6 +74,28 @@ function endTasks(context: JobContext, active: ActiveTasks, ended: readonly Task
       notes.push({ type: 'taskUnlaunched', taskId: task.taskId, round: task.round, reason: unsentReason });
       continue;
     }
+    const spent = taskRetries[task.taskId];
+    if (spent !== undefined) {
+      const { [task.taskId]: _done, ...rest } = taskRetries;
+      taskRetries = rest;
+    }
+    // `retries`: a failure is relaunched while its chain has retries left; our own kills never are.
+    const killedByUs = active.get(task.taskId)?.matches({ alive: 'killing' }) === true;
+    const decision = outcome.ok ? undefined : decideTaskEnd(
+      { state: outcome.state, killedByUs, reachedMaster: true, retriesSpent: spent ?? 0 }, context.config.retries, rng,
+    );
+    if (decision?.outcome === 'relaunch') {
+      rng = decision.rngState;
+      retryQueue = [...retryQueue, { delayMs: decision.delayMs, spent: (spent ?? 0) + 1 }];
+      const retry: Notification = {
+        type: 'taskRetry', taskId: task.taskId, round: task.round, state: outcome.state,
+        retry: (spent ?? 0) + 1, max: context.config.retries?.max ?? 0, delayMs: decision.delayMs,
+      };
+      if (outcome.reason !== undefined) retry.reason = outcome.reason;
+      if (outcome.message !== undefined) retry.message = outcome.message;
+      notes.push(retry);
+      continue;
+    }
     if (outcome.ok) finishedInRound += 1;
     else { failedInRound += 1; allFinished = false; }
     const note: Notification = { type: 'taskEnded', taskId: task.taskId, round: task.round, state: outcome.state, ok: outcome.ok };
@@ -83,15 +106,15 @@ function endTasks(context: JobContext, active: ActiveTasks, ended: readonly Task
   const next: JobContext = {
     ...context,
     active: removed.length === 0 ? active : active.deleteAll(removed),
-    finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining,
+    finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng,
   };
   return { next, notes, removed };
 }
 
 /** The context fields that endTasks may change, for `enqueue.assign`. */
 function endedFields(next: JobContext): Partial<JobContext> {
-  const { active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining } = next;
-  return { active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining };
+  const { active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng } = next;
+  return { active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng };
 }
 
 // ---------------------------------------------------------------------------
@@ -151,8 +174,9 @@ function roleList(context: JobContext): string[] {
 const reviveOffers = base.createAction(enqueueActions(({ context, enqueue }) => {
   if (context.launchedInRound >= context.config.maxTasks) return;
   enqueue.assign({ suppressed: false });
-  enqueue.sendParent({ type: 'job.offersWanted', wanted: true });
-  if (!context.connected) return;
+  enqueue.sendParent({ type: 'job.offersWanted', wanted: true, job: context.config.name });
+  // --jobs: the supervisor REVIVEs the job's role (and repeats it as the job asks).
+  if (!context.connected || context.shared) return;
   enqueue({ type: 'sendCall', params: { call: reviveCall(roleList(context)) } });
   enqueue({ type: 'notify', params: { type: 'revived' } });
 }));
@@ -161,8 +185,9 @@ function suppress(force: boolean) {
   return base.createAction(enqueueActions(({ context, enqueue }) => {
     if (context.suppressed && !force) return;
     enqueue.assign({ suppressed: true });
-    enqueue.sendParent({ type: 'job.offersWanted', wanted: false });
-    if (!context.connected) return;
+    enqueue.sendParent({ type: 'job.offersWanted', wanted: false, job: context.config.name });
+    // --jobs: the supervisor SUPPRESSes a role once no job of it wants offers.
+    if (!context.connected || context.shared) return;
     enqueue({ type: 'sendCall', params: { call: suppressCall(roleList(context)) } });
     enqueue({ type: 'notify', params: { type: 'suppressed' } });
   }));
@@ -176,7 +201,7 @@ const declineOffers = base.createAction(enqueueActions(({ context, event, enqueu
   if (event.type !== 'mesos.offers' || event.offers.length === 0) return;
   enqueue({ type: 'sendCall', params: { call: declineCall(event.offers.map((o) => o.id.value), context.timing.declineIdleSeconds) } });
   enqueue.assign({ suppressed: true });
-  enqueue.sendParent({ type: 'job.offersWanted', wanted: false });
+  enqueue.sendParent({ type: 'job.offersWanted', wanted: false, job: context.config.name });
   enqueue({ type: 'sendCall', params: { call: suppressCall(roleList(context)) } });
   enqueue({ type: 'notify', params: { type: 'suppressed' } });
 }));
@@ -268,6 +293,66 @@ const forgetUnsentLaunch = base.createAction(enqueueActions(({ context, event, e
   for (const effect of effects) enqueue(effect);
   for (const params of notes) enqueue({ type: 'notify', params });
   enqueue({ type: 'persist', params: persistParams(next, { remove: removed }) });
+}));
+
+/**
+ * `--jobs`: tasks the supervisor planned for this job (policy/offer-share.ts),
+ * at most as many as the round still wants. Written ahead as PENDING_LAUNCH
+ * like launchOnOffers; the LAUNCH operations go back to the supervisor, which
+ * ACCEPTs each offer once with the operations of every job placed on it.
+ * Always answers, with no launches when the job takes none.
+ */
+const launchPlanned = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'job.launch') return;
+  const { config } = context;
+  let wanted = Math.max(0, Math.min(config.maxTasks - context.launchedInRound, config.maxTasks - activeCount(context)));
+  const launches: { offerId: string; agentId: string; tasks: ReturnType<typeof buildTaskInfo>[] }[] = [];
+  const started: TaskSnapshot[] = [];
+  let index = context.lastIndex;
+  const retryCarry = [...context.retryCarry];
+  const taskRetries = { ...context.taskRetries };
+  const active = wanted === 0 ? context.active : context.active.withMutations((next) => {
+    for (const use of event.uses) {
+      const agentId = use.offer.agent_id.value;
+      const tasks: ReturnType<typeof buildTaskInfo>[] = [];
+      for (const resources of use.tasks) {
+        if (wanted === 0) break;
+        wanted -= 1;
+        index += 1;
+        const info = buildTaskInfo(config, context.round, index, agentId, resources);
+        // Each job of the file runs its tasks as its own `user` (CommandInfo.user overrides FrameworkInfo.user).
+        if (info.command !== undefined) info.command.user = config.user;
+        const taskId = info.task_id.value;
+        const { snapshot } = startTask({ taskId, round: context.round, index, agentId, state: 'LAUNCHED', sweep: context.sweeps });
+        next.set(taskId, snapshot);
+        started.push(snapshot);
+        tasks.push(info);
+        // A relaunch: the new task carries its chain's retries.
+        const spent = retryCarry.shift();
+        if (spent !== undefined) taskRetries[taskId] = spent;
+      }
+      if (tasks.length > 0) launches.push({ offerId: use.offer.id.value, agentId, tasks });
+    }
+  });
+  const placed = started.length;
+  if (placed > 0) {
+    const next: JobContext = { ...context, active, launchedInRound: context.launchedInRound + placed, lastIndex: index, retryCarry, taskRetries };
+    enqueue.assign({ active, launchedInRound: next.launchedInRound, lastIndex: index, retryCarry, taskRetries });
+    enqueue({ type: 'persist', params: persistParams(next, { upsert: started.map(persistedTaskOf) }) });
+  }
+  enqueue.sendParent({ type: 'job.launching', job: config.name, launches });
+  for (const launch of launches) {
+    for (const info of launch.tasks) {
+      enqueue({ type: 'notify', params: { type: 'taskLaunched', taskId: info.task_id.value, round: context.round, agentId: launch.agentId } });
+    }
+  }
+  for (const snapshot of started) for (const effect of inspection(snapshot, { type: 'xstate.init' })) enqueue(effect);
+}));
+
+/** `--jobs`: a plan that came while the job launches nothing: it takes none (the supervisor declines the offers). */
+const declinePlanned = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'job.launch') return;
+  enqueue.sendParent({ type: 'job.launching', job: context.config.name, launches: [] });
 }));
 
 // ---------------------------------------------------------------------------
@@ -398,26 +483,61 @@ const sweepTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
 // ---------------------------------------------------------------------------
 // Rounds
 
-const startNextRound = base.createAction(enqueueActions(({ context, enqueue }) => {
+const startNextRound = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   const round = context.round + 1;
-  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks };
-  enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0 });
-  enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: context.config.maxTasks } });
+  let position = context.position;
+  if (event.type === 'job.start') {
+    position = { ...position };
+    if (event.at !== undefined) {
+      position.lastStartAt = event.at;
+      position.anchorAt ??= event.at;
+    }
+    if (event.consumed !== undefined) position.consumed = { ...event.consumed };
+  }
+  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks, position };
+  enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, position });
+  enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: context.config.maxTasks, ...jobTag(context) } });
   enqueue({ type: 'persist', params: persistParams(next) });
 }));
+
+/** `--jobs`: the job's name on its round notifications (the log says which job a line is about). */
+function jobTag(context: JobContext): { job?: string } {
+  return context.shared ? { job: context.config.name } : {};
+}
 
 const resumeRestored = base.createAction(assign({ resume: undefined }));
 
 const finishRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   const completedRounds = context.completedRounds + 1;
   const cooldownMs = Math.max(0, context.config.waitSeconds * 1000);
-  enqueue.assign({ completedRounds, phase: 'cooldown', cooldownMs });
-  enqueue({ type: 'notify', params: { type: 'roundFinished', round: context.round, finished: context.finishedInRound, failed: context.failedInRound } });
-  enqueue({ type: 'persist', params: persistParams({ ...context, completedRounds, phase: 'cooldown' }) });
+  const ok = context.failedInRound === 0;
+  const successfulRounds = context.successfulRounds + (ok ? 1 : 0);
+  enqueue.assign({ completedRounds, phase: 'cooldown', cooldownMs, successfulRounds, lastRoundOk: ok });
+  enqueue({ type: 'notify', params: { type: 'roundFinished', round: context.round, finished: context.finishedInRound, failed: context.failedInRound, ...jobTag(context) } });
+  enqueue({ type: 'persist', params: persistParams({ ...context, completedRounds, phase: 'cooldown', successfulRounds, lastRoundOk: ok }) });
+  if (context.shared) enqueue.sendParent({ type: 'job.roundFinished', job: context.config.name, round: context.round, ok, successfulRounds });
+}));
+
+/**
+ * `retries`: the first relaunch in the queue has waited its backoff: the round
+ * wants one more task (launching takes it back up), which carries the
+ * retries of its chain.
+ */
+const releaseRetry = base.createAction(enqueueActions(({ context, enqueue }) => {
+  const [first, ...rest] = context.retryQueue;
+  if (first === undefined) return;
+  const next: JobContext = { ...context, retryQueue: rest, retryCarry: [...context.retryCarry, first.spent], launchedInRound: context.launchedInRound - 1 };
+  enqueue.assign({ retryQueue: next.retryQueue, retryCarry: next.retryCarry, launchedInRound: next.launchedInRound });
+  enqueue({ type: 'persist', params: persistParams(next) });
+}));
+
+/** `--jobs`: the job waits for a start; the supervisor gives it one that waited, or one its parents allow. */
+const reportIdle = base.createAction(enqueueActions(({ context, enqueue }) => {
+  enqueue.sendParent({ type: 'job.idle', job: context.config.name, round: context.round });
 }));
 
 const announceCooldown = base.createAction(enqueueActions(({ context, enqueue }) => {
-  enqueue({ type: 'notify', params: { type: 'cooldown', round: context.round, seconds: context.cooldownMs / 1000 } });
+  enqueue({ type: 'notify', params: { type: 'cooldown', round: context.round, seconds: context.cooldownMs / 1000, ...jobTag(context) } });
 }));
 
 // ---------------------------------------------------------------------------
@@ -484,8 +604,8 @@ const reconcileImplicitly = base.createAction(enqueueActions(({ context, enqueue
 
 export const jobActions = {
   recordSubscription, recordDisconnection, forgetFramework, loseAllTasks,
-  reviveOffers, ensureSuppressed, declineOffers, launchOnOffers, forgetUnsentLaunch,
+  reviveOffers, ensureSuppressed, declineOffers, launchOnOffers, forgetUnsentLaunch, launchPlanned, declinePlanned,
   inspectRestoredTasks, recordUpdate, killAllTasks, killAllNow, killRound, pause, resume, persistState, sweepTasks,
-  startNextRound, resumeRestored, finishRound, announceCooldown,
+  startNextRound, resumeRestored, finishRound, announceCooldown, reportIdle, releaseRetry,
   beginReconciliation, retryReconciliation, reconcileImplicitly, reconcileSilentTasks, reconcileAgentTasks,
 };

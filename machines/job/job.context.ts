@@ -4,8 +4,17 @@
  * context from a restored state.
  */
 import { Map as ImmutableMap } from 'immutable';
-import type { Call, JobConfig, JobControlEvent, PersistedState, PersistedTask, PersistParams, StateDelta, SubscriptionEvent, Timing } from '../contract.js';
+import type { Call, JobConfig, JobControlEvent, JobRun, PersistedJob, PersistedState, PersistedTask, PersistParams, StateDelta, SubscriptionEvent, Timing } from '../contract.js';
+import type { Offer, Resource } from '../../src/mesos/types.js';
+import { seedState } from '../policy/prng.js';
 import { isSuccessState, isTerminalState } from '../policy/task-status.js';
+
+/** A number from a text (FNV-1a), to seed a job's own PRNG. */
+function seedOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
 import { startTask, type TaskSnapshot } from '../task/task.steps.js';
 
 export interface JobInput {
@@ -16,6 +25,23 @@ export interface JobInput {
   restored?: PersistedState;
   /** Wall clock at start (ms), to shorten a restored cooldown. */
   now?: number;
+  /**
+   * `--jobs` (the supervisor runs the job): offers are planned by the
+   * supervisor and come as `job.launch`; REVIVE and SUPPRESS are the
+   * supervisor's (the job only says whether it wants offers).
+   */
+  shared?: boolean;
+  /** `--jobs`: every job of the file (read by the supervisor, which the framework invokes in place of the job). */
+  jobs?: readonly JobRun[];
+  /** `--jobs`: rounds start on `job.start` (the job's schedule or its parents), not after the cooldown. */
+  triggered?: boolean;
+}
+
+/** `--jobs`: what the job keeps for the supervisor (schedule position, consumed parent rounds). */
+export interface JobSchedulePosition {
+  lastStartAt?: number;
+  anchorAt?: number;
+  consumed?: Record<string, number>;
 }
 
 /**
@@ -64,6 +90,25 @@ export interface JobContext {
   /** Where a restored state resumes on the first subscription; cleared once used. */
   resume?: 'round' | 'cooldown';
   result?: JobOutput;
+  /** See JobInput. */
+  shared: boolean;
+  triggered: boolean;
+  /** Rounds that ended with every task finished. */
+  successfulRounds: number;
+  /** Whether the last completed round succeeded (unset before the first). */
+  lastRoundOk?: boolean;
+  position: JobSchedulePosition;
+  /**
+   * `retries`: relaunches waiting for their backoff (the delay, and the
+   * retries their chain has spent with this one), one after another.
+   */
+  retryQueue: { delayMs: number; spent: number }[];
+  /** Relaunches released from the queue and not launched yet: the next launches take these counts. */
+  retryCarry: number[];
+  /** Retries spent by the chain of each task in flight that is a relaunch. */
+  taskRetries: Record<string, number>;
+  /** PRNG state of the retry backoff jitter. */
+  rng: number;
 }
 
 export interface JobOutput {
@@ -89,7 +134,11 @@ export type JobEvent =
   /** A call never reached the master (RuntimeEvent `call.unsent`, forwarded by the framework). */
   | { type: 'call.unsent'; call: Call; reason: string }
   /** Raised by the sweep: these tasks were not heard of since their launch. */
-  | { type: 'job.silent'; taskIds: string[] };
+  | { type: 'job.silent'; taskIds: string[] }
+  /** `--jobs`: tasks the supervisor planned for this job on these offers (resources per task). */
+  | { type: 'job.launch'; uses: { offer: Offer; tasks: Resource[][] }[] }
+  /** `--jobs`: start a round now (the schedule or the parents say so). */
+  | { type: 'job.start'; at?: number; consumed?: Record<string, number> };
 
 /** Tasks in flight (O(1)). */
 export function activeCount(context: Pick<JobContext, 'active'>): number {
@@ -118,6 +167,7 @@ export function persistedHeaderOf(context: JobContext): StateDelta['header'] {
     failedInRound: context.failedInRound,
   };
   if (context.frameworkId !== undefined) header.frameworkId = context.frameworkId;
+  if (context.shared) header.jobs = [persistedJobOf(context)];
   return header;
 }
 
@@ -151,6 +201,20 @@ export function toPersistedState(context: JobContext): PersistedState {
   return { ...persistedHeaderOf(context), tasks: Array.from(context.active.values(), persistedTaskOf) };
 }
 
+/** `--jobs`: the job's own entry of the state (the supervisor's runtime merges every job's). */
+function persistedJobOf(context: JobContext): PersistedJob {
+  const job: PersistedJob = {
+    name: context.config.name, round: context.round, completedRounds: context.completedRounds, allFinished: context.allFinished,
+    phase: context.phase, launchedInRound: context.launchedInRound, finishedInRound: context.finishedInRound,
+    failedInRound: context.failedInRound, successfulRounds: context.successfulRounds, ...context.position,
+  };
+  if (context.lastRoundOk !== undefined) job.lastRoundOk = context.lastRoundOk;
+  if (Object.keys(context.taskRetries).length > 0) job.taskRetries = context.taskRetries;
+  const pending = [...context.retryQueue.map((r) => r.spent), ...context.retryCarry];
+  if (pending.length > 0) job.pendingRetries = pending;
+  return job;
+}
+
 /**
  * Context of a new or restored job. A restored round resumes with its tasks
  * (counted as launched: PENDING_LAUNCH ones may have been launched and are
@@ -164,8 +228,23 @@ export function initialJobContext(input: JobInput): JobContext {
     launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks, sweeps: 0, phase: 'round',
     suppressed: false, cooldownMs: Math.max(0, config.waitSeconds * 1000),
     reconcileRemaining: {}, reconcileAttempt: 0, reconcileDelayMs: timing.reconcileInitialMs,
+    shared: input.shared === true, triggered: input.triggered === true, successfulRounds: 0, position: {},
+    retryQueue: [], retryCarry: [], taskRetries: {}, rng: seedState(seedOf(config.name + config.runId)),
   };
   if (restored === undefined) return context;
+  const own = restored.jobs?.find((j) => j.name === config.name);
+  if (own !== undefined) {
+    context.successfulRounds = own.successfulRounds ?? 0;
+    if (own.lastRoundOk !== undefined) context.lastRoundOk = own.lastRoundOk;
+    const position: JobSchedulePosition = {};
+    if (own.lastStartAt !== undefined) position.lastStartAt = own.lastStartAt;
+    if (own.anchorAt !== undefined) position.anchorAt = own.anchorAt;
+    if (own.consumed !== undefined) position.consumed = { ...own.consumed };
+    context.position = position;
+    if (own.taskRetries !== undefined) context.taskRetries = { ...own.taskRetries };
+    // Relaunches that waited when the scheduler stopped go out at once.
+    if (own.pendingRetries !== undefined) context.retryQueue = own.pendingRetries.map((spent) => ({ delayMs: 0, spent }));
+  }
   if (restored.frameworkId !== undefined) context.frameworkId = restored.frameworkId;
   context.round = restored.round;
   context.completedRounds = restored.completedRounds;

@@ -14,6 +14,9 @@
  *   ends a cooldown at once; job.pause makes the end of a round (or the
  *   cooldown) `paused` until job.resume (→ cooldown) or job.runNow (one
  *   round, then paused again); job.kill kills the round's tasks.
+ *   With `--jobs` a job with a schedule or parents waits in `idle` until
+ *   the supervisor sends `job.start`, and takes the tasks the supervisor
+ *   planned (`job.launch`).
  * - `reconciliation`: explicit RECONCILE of the known tasks after every
  *   (re)subscription, or of the silent ones the sweep found, with truncated
  *   exponential retries until each task has been heard of; implicit
@@ -46,6 +49,8 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
         'mesos.failure': { actions: 'reconcileAgentTasks' },
         'job.abort': { target: 'aborted', actions: 'killAllNow' },
         'job.handover': { target: 'handedOver', actions: 'persistState' },
+        // --jobs: a plan that comes while the job is not launching gets an empty answer.
+        'job.launch': { actions: 'declinePlanned' },
       },
       states: {
         link: {
@@ -85,8 +90,10 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
               on: {
                 'job.subscribed': [
                   { guard: 'allRoundsDone' },
+                  { guard: and(['resumesInCooldown', 'isTriggered']), target: 'idle', actions: 'resumeRestored' },
                   { guard: 'resumesInCooldown', target: 'cooldown', actions: 'resumeRestored' },
                   { guard: 'resumesInRound', target: 'round', actions: 'resumeRestored' },
+                  { guard: 'isTriggered', target: 'idle' },
                   { target: 'round', actions: 'startNextRound' },
                 ],
               },
@@ -96,6 +103,7 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
               always: [
                 { guard: and(['roundComplete', 'isLastRound']), target: '#job.done', actions: 'finishRound' },
                 { guard: and(['roundComplete', 'isPaused']), target: 'paused', actions: 'finishRound' },
+                { guard: and(['roundComplete', 'isTriggered']), target: 'idle', actions: 'finishRound' },
                 { guard: 'roundComplete', target: 'cooldown', actions: 'finishRound' },
               ],
               on: { 'job.kill': { actions: 'killRound' } },
@@ -107,7 +115,11 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
                   initial: 'awaitingOffers',
                   states: {
                     awaitingOffers: {
-                      on: { 'mesos.offers': { target: 'awaitingOffers', reenter: true, actions: 'launchOnOffers' } },
+                      on: {
+                        'mesos.offers': { target: 'awaitingOffers', reenter: true, actions: 'launchOnOffers' },
+                        // --jobs: the supervisor planned the offers.
+                        'job.launch': { target: 'awaitingOffers', reenter: true, actions: 'launchPlanned' },
+                      },
                       after: { reviveRepeat: { target: 'awaitingOffers', reenter: true, actions: 'reviveOffers' } },
                     },
                   },
@@ -117,6 +129,14 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
                   // Tasks that never reached the master were taken back: launch again.
                   always: { guard: not('allTasksLaunched'), target: 'launching' },
                 },
+              },
+            },
+            /** `--jobs`, a job with a schedule or parents: no round until the supervisor starts one. */
+            idle: {
+              entry: ['ensureSuppressed', 'reportIdle'],
+              on: {
+                'job.start': { target: 'round', actions: 'startNextRound' },
+                'job.runNow': { target: 'round', actions: 'startNextRound' },
               },
             },
             cooldown: {
@@ -176,6 +196,14 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
                 },
               },
             },
+          },
+        },
+        /** `retries`: relaunches wait their backoff here, one after another; then the round wants them. */
+        retry: {
+          initial: 'idle',
+          states: {
+            idle: { always: { guard: 'retryQueued', target: 'waiting' } },
+            waiting: { after: { retryDelay: { target: 'idle', actions: 'releaseRetry' } } },
           },
         },
         sweep: {

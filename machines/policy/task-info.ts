@@ -6,7 +6,7 @@ import type { CommandInfo, ContainerInfo, Resource, TaskInfo } from '../../src/m
 import type { JobConfig } from '../contract.js';
 
 /** Mesos ids must be non-empty and avoid '/', whitespace and control characters; keep it to a safe set. */
-function safeIdPart(text: string): string {
+export function safeIdPart(text: string): string {
   const cleaned = text.replace(/[^A-Za-z0-9._-]/g, '_');
   return cleaned.length > 0 ? cleaned : 'job';
 }
@@ -40,6 +40,9 @@ export function buildTaskInfo(config: JobConfig, round: number, index: number, a
     resources,
     command: commandFor(config),
   };
+  // --jobs: the job's labels on every task.
+  const labels = Object.entries(config.labels ?? {});
+  if (labels.length > 0) info.labels = { labels: labels.map(([key, value]) => ({ key, value })) };
   const container = containerFor(config);
   if (container !== undefined) info.container = container;
   // A hung task would hold its round open forever; Mesos (1.6+) kills it after this.

@@ -12,6 +12,7 @@ import { MasterAddressError, parseMasterList } from '../client/master-address.js
 import { BearerToken } from '../observability/api/bearer-token.js';
 import { ZkUrlError, parseZkUrl } from '../zk/url.js';
 import { DEFAULTS, DEFAULT_MASTER, PROGRAM_NAME } from '../config/defaults.js';
+import { loadJobsFile } from '../jobs/load.js';
 
 export { DEFAULTS, DEFAULT_MASTER, PROGRAM_NAME };
 
@@ -55,7 +56,15 @@ export interface RawFlags {
   taskTimeout?: string;
   /** `--inspect` alone gives true; `--inspect 9500` gives the port text. */
   inspect?: string | boolean;
+  /** `--jobs FILE`. */
+  jobs?: string;
 }
+
+/**
+ * The flags that describe the one job of a flags run: with `--jobs` each job
+ * sets them in the file, so giving one on the command line is an error.
+ */
+export const JOB_FLAGS = ['cmd', 'cpu', 'mem', 'maxtasks', 'wait', 'rounds', 'img', 'containerizer', 'env', 'uri', 'role', 'task-timeout', 'grace'] as const;
 
 /** The inspector's port when `--inspect` has no value. */
 export const DEFAULT_INSPECT_PORT = 9420;
@@ -183,7 +192,20 @@ export function defaultStateFile(name: string, env: Pick<ConfigEnv, 'homedir' | 
   return join(base, PROGRAM_NAME, `${name}.json`);
 }
 
-export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
+/**
+ * `explicit`: the long names of the flags given on the command line (not
+ * defaulted), to refuse job flags next to `--jobs`. A bad jobs file throws
+ * JobsFileError (one line per problem).
+ */
+export function buildConfig(flags: RawFlags, env: ConfigEnv, explicit: ReadonlySet<string> = new Set()): Config {
+  if (flags.jobs !== undefined) {
+    nonEmpty('jobs', flags.jobs);
+    const given = JOB_FLAGS.filter((f) => explicit.has(f));
+    if (given.length > 0) {
+      const list = given.map((f) => `--${f}`).join(', ');
+      throw new ConfigError(`--jobs cannot be combined with ${list}: with --jobs every job sets ${given.length === 1 ? 'it' : 'them'} in the jobs file`);
+    }
+  }
   const name = nonEmpty('name', flags.name ?? DEFAULTS.name);
   if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') {
     throw new ConfigError(`--name may use only letters, digits, '.', '_' and '-' (it prefixes task ids and names the state file), got ${quote(name)}`);
@@ -222,8 +244,11 @@ export function buildConfig(flags: RawFlags, env: ConfigEnv): Config {
   const httpToken = httpTokenFrom(flags, httpHost, env);
   const notifyUrls = (flags.notifyUrl ?? []).map(notifyUrl);
 
+  const jobs = flags.jobs === undefined ? undefined : loadJobsFile(flags.jobs, { username: user, readFile: env.readFile });
+
   const config: Config = {
     master: parseMaster(nonEmpty('master', flags.master ?? DEFAULTS.master)),
+    ...(jobs !== undefined ? { jobs, jobsFile: flags.jobs! } : {}),
     job: Object.freeze({
       name,
       cmd,

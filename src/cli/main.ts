@@ -19,6 +19,7 @@ import { runFromConfig } from '../runtime/run-from-config.js';
 import { StateStoreError } from '../state/store.js';
 import { normalizeGoFlags } from './argv.js';
 import { registerLocalMasterCommand } from './commands/local-master.js';
+import { JobsFileError } from '../jobs/load.js';
 import { ConfigError, PROGRAM_NAME, buildConfig, defaultStateFile, type Config, type ConfigEnv, type RawFlags } from './config.js';
 import { buildProgram, longName, schedulerFlags } from './program.js';
 
@@ -47,6 +48,11 @@ function configEnv(): ConfigEnv {
 /** https when every listed master is https (the master's UI is on the same port). */
 function masterScheme(config: Config): 'http' | 'https' {
   return config.master.kind === 'static' && config.master.urls.every((u) => u.startsWith('https:')) ? 'https' : 'http';
+}
+
+/** commander's key of a long flag: `task-timeout` → `taskTimeout`. */
+function camelCase(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 function usageError(message: string): number {
@@ -83,9 +89,15 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
 
   let config: Config;
   try {
-    config = buildConfig(flags, env);
+    const explicit = new Set([...names].filter((name) => program.getOptionValueSource(camelCase(name)) === 'cli'));
+    config = buildConfig(flags, env, explicit);
   } catch (err) {
     if (err instanceof ConfigError) return usageError(err.message);
+    if (err instanceof JobsFileError) {
+      // One line per problem; nothing has contacted a master.
+      for (const line of err.lines) process.stderr.write(`${PROGRAM_NAME}: ${line}\n`);
+      return EXIT_USAGE;
+    }
     throw err;
   }
   const signals = new Signals();

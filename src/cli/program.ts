@@ -19,6 +19,7 @@ interface FlagSpec {
 /** Every long flag of the scheduler; `takesValue` tells the Go-style rewriter which ones eat the next argument. */
 export function schedulerFlags(defaultStateFile: string, defaultUser: string, machine: { cpus: number; memMb: number }): FlagSpec[] {
   return [
+    { flags: '--jobs <file>', description: 'run the jobs of this YAML or JSON file in one framework, instead of the one job the flags describe (docs/jobs-file.md)' },
     { flags: '--master <addresses>', description: "leading master: host:port[,host:port...] (https://host:port for TLS), zk://host:2181/mesos, or 'local' for an embedded master", defaultValue: DEFAULTS.master },
     { flags: '--cmd <command>', description: 'shell command every task runs', defaultValue: DEFAULTS.cmd },
     { flags: '--cpu <cpus>', description: 'CPUs per task', defaultValue: DEFAULTS.cpu },

@@ -3,7 +3,7 @@
  * from flags (src/cli/config.ts) and what the runtime runs (src/runtime). Types
  * only, so that the runtime does not depend on the CLI.
  */
-import type { JobConfig } from '../../machines/contract.js';
+import type { JobConfig, JobDefinition } from '../../machines/contract.js';
 import type { Credentials } from '../client/credentials.js';
 import type { WireFormat } from '../mesos/codec.js';
 import type { BearerToken } from '../observability/api/bearer-token.js';
@@ -16,8 +16,15 @@ export type MasterSpec =
 
 export interface Config {
   master: MasterSpec;
-  /** The job, without the per-process run id (the runtime adds it). */
+  /**
+   * The job, without the per-process run id (the runtime adds it). With
+   * `--jobs` only the framework's own settings here count (name, user, role).
+   */
   job: Readonly<Omit<JobConfig, 'runId'>>;
+  /** `--jobs FILE`: the jobs of the file (src/jobs/load.ts), run by the supervisor machine. */
+  jobs?: readonly JobDefinition[];
+  /** The path of the jobs file (SIGHUP reloads it). */
+  jobsFile?: string;
   failoverTimeoutSeconds: number;
   contentType: WireFormat;
   principal?: string;

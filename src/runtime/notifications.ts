@@ -16,6 +16,13 @@ export interface NotificationSinks {
   signals: Signals;
   status: SchedulerStatus;
   now: () => number;
+  /** `--jobs`: the job a task belongs to (its name starts the task id), so every log line names it. */
+  jobOf?: (taskId: string) => string | undefined;
+}
+
+/** `job X: ` before a round line of a `--jobs` run. */
+function jobPrefix(job: string | undefined): string {
+  return job === undefined ? '' : `job ${job}: `;
 }
 
 function seconds(ms: number): string {
@@ -37,7 +44,10 @@ function isTrouble(state: string): boolean {
 }
 
 export function handleNotification(n: Notification, sinks: NotificationSinks): void {
-  const { log, signals, status } = sinks;
+  const { signals, status } = sinks;
+  // --jobs: a task's lines carry its job's name.
+  const job = sinks.jobOf !== undefined && 'taskId' in n ? sinks.jobOf(n.taskId) : undefined;
+  const log = job === undefined ? sinks.log : sinks.log.child({ job });
   switch (n.type) {
     case 'subscribed':
       status.subscribed = true;
@@ -101,29 +111,45 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
         `task ${n.taskId} never reached the master (${n.reason}); launching another in its place`);
       signals.emit('taskUnlaunched', { taskId: n.taskId, round: n.round, reason: n.reason });
       return;
+    case 'taskRetry':
+      log.warn({ taskId: n.taskId, round: n.round, state: n.state, reason: n.reason, retry: n.retry, max: n.max, delayMs: n.delayMs },
+        `task ${n.taskId} failed: ${failureDetail(n)}; relaunching it under a new id in ${seconds(n.delayMs)} (retry ${n.retry} of ${n.max})`);
+      signals.emit('taskRetry', { taskId: n.taskId, round: n.round, state: n.state });
+      return;
     case 'acknowledged':
       log.debug({ taskId: n.taskId, state: n.state }, `acknowledged ${n.state} of task ${n.taskId}`);
       signals.emit('acknowledged', { taskId: n.taskId, state: n.state });
       return;
     case 'roundStarted':
-      status.round = n.round;
-      log.info({ round: n.round, tasks: n.tasks }, `round ${n.round}: launching ${n.tasks} task${n.tasks === 1 ? '' : 's'}`);
-      signals.emit('roundStarted', { round: n.round, tasks: n.tasks });
+      if (n.job === undefined) status.round = n.round;
+      log.info({ round: n.round, tasks: n.tasks, job: n.job }, `${jobPrefix(n.job)}round ${n.round}: launching ${n.tasks} task${n.tasks === 1 ? '' : 's'}`);
+      signals.emit('roundStarted', { round: n.round, tasks: n.tasks, ...(n.job !== undefined ? { job: n.job } : {}) });
       return;
     case 'roundFinished':
-      log.info({ round: n.round, finished: n.finished, failed: n.failed }, `round ${n.round} done: ${n.finished} finished, ${n.failed} failed`);
-      signals.emit('roundFinished', { round: n.round, finished: n.finished, failed: n.failed });
+      log.info({ round: n.round, finished: n.finished, failed: n.failed, job: n.job }, `${jobPrefix(n.job)}round ${n.round} done: ${n.finished} finished, ${n.failed} failed`);
+      signals.emit('roundFinished', { round: n.round, finished: n.finished, failed: n.failed, ...(n.job !== undefined ? { job: n.job } : {}) });
       return;
     case 'cooldown':
-      log.info({ round: n.round, seconds: n.seconds }, `waiting ${n.seconds}s before round ${n.round + 1}, holding no resources`);
-      signals.emit('cooldown', { round: n.round, until: sinks.now() + n.seconds * 1000 });
+      log.info({ round: n.round, seconds: n.seconds, job: n.job }, `${jobPrefix(n.job)}waiting ${n.seconds}s before round ${n.round + 1}, holding no resources`);
+      signals.emit('cooldown', { round: n.round, until: sinks.now() + n.seconds * 1000, ...(n.job !== undefined ? { job: n.job } : {}) });
+      return;
+    case 'jobWaiting': {
+      const why = n.parents !== undefined
+        ? `for ${n.parents.length === 1 ? 'its parent' : 'its parents'} ${n.parents.join(', ')} to complete a successful round`
+        : 'for its schedule';
+      log.info({ job: n.job, round: n.round, parents: n.parents }, `${jobPrefix(n.job)}waiting ${why}, holding no resources`);
+      return;
+    }
+    case 'startSkipped':
+      log.warn({ job: n.job, at: new Date(n.at).toISOString() }, `${jobPrefix(n.job)}skipped the start due at ${new Date(n.at).toISOString()}: its last round still runs (concurrency forbid)`);
+      signals.emit('startSkipped', { job: n.job });
       return;
     case 'suppressed':
-      log.debug('suppressed offers');
+      log.debug({ roles: n.roles }, n.roles ? `suppressed offers for ${n.roles.join(', ')}` : 'suppressed offers');
       signals.emit('suppressed');
       return;
     case 'revived':
-      log.debug('revived offers');
+      log.debug({ roles: n.roles }, n.roles ? `revived offers for ${n.roles.join(', ')}` : 'revived offers');
       signals.emit('revived');
       return;
     case 'reconcile':

@@ -18,7 +18,9 @@ import type { Config } from '../config/run-config.js';
 import type { Call, FrameworkInfo } from '../mesos/types.js';
 import type { StateChange, StateStore } from '../state/store.js';
 import { buildFrameworkMachine } from '../../machines/index.js';
+import { jobOfTask, rolesOf } from '../../machines/supervisor/supervisor.context.js';
 import { CallQueue } from './call-order.js';
+import { JobsStateCombiner } from './jobs-state.js';
 import { stateForCluster } from './cluster-identity.js';
 import { handleNotification } from './notifications.js';
 import { OfferTracker } from './offer-tracker.js';
@@ -78,6 +80,19 @@ export function stampedChange<H extends Omit<PersistedState, 'tasks'>>(
 }
 
 export function buildFrameworkInfo(config: Config): FrameworkInfo {
+  if (config.jobs !== undefined) {
+    // --jobs: MULTI_ROLE with every job's role, so offers can be suppressed and revived per role.
+    return {
+      user: config.job.user,
+      name: config.job.name,
+      roles: rolesOf(config.jobs),
+      failover_timeout: config.failoverTimeoutSeconds,
+      checkpoint: true,
+      hostname: hostname(),
+      capabilities: [{ type: 'TASK_KILLING_STATE' }, { type: 'MULTI_ROLE' }],
+      ...(config.principal !== undefined ? { principal: config.principal } : {}),
+    };
+  }
   return {
     user: config.job.user,
     name: config.job.name,
@@ -201,6 +216,14 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     },
   });
 
+  const runId = newRunId();
+  const jobs = config.jobs?.map((job) => ({ ...job, runId }));
+  // --jobs: every job persists its own part; the combiner makes the one state the store keeps.
+  const combiner = jobs === undefined ? undefined : new JobsStateCombiner({
+    frameworkName: config.job.name, jobs, ...(restored ? { restored } : {}),
+  });
+  const jobNames = jobs?.map((j) => j.name) ?? [];
+
   /** The runtime's part of a persisted header: when it was written and, in cooldown, when the cooldown ends. */
   const stamp = <H extends Omit<PersistedState, 'tasks'>>(header: H, at: number): H => {
     if (header.phase !== 'cooldown') return { ...header, updatedAt: at };
@@ -219,20 +242,31 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     // Every change goes to the state writer (group commit, retries); the calls
     // made after it wait for it as call-order.ts says. The whole state is read
     // only when the store writes a snapshot.
-    persist: (params) => writer.write(stampedChange(params, now(), stamp)),
-    notify: (notification) => handleNotification(notification, { log, signals, status, now }),
+    persist: (params) => {
+      const at = now();
+      writer.write(stampedChange(combiner === undefined ? params : combiner.persist(params, at), at, stamp));
+    },
+    notify: (notification) => handleNotification(notification, {
+      log, signals, status, now, ...(jobs !== undefined ? { jobOf: (taskId: string) => jobOfTask(taskId, jobNames) } : {}),
+    }),
     ...(deps.inspectTask ? { inspectTask: deps.inspectTask } : {}),
-  });
+  }, { jobs: jobs !== undefined });
 
   const input: FrameworkInput = {
     frameworkInfo: buildFrameworkInfo(config),
-    job: { ...config.job, env: { ...config.job.env }, uris: [...config.job.uris], runId: newRunId() },
+    job: { ...config.job, env: { ...config.job.env }, uris: [...config.job.uris], runId },
+    ...(jobs !== undefined ? { jobs, now: now() } : {}),
     ...(restored ? { restored } : {}),
     seed: deps.seed ?? randomInt(0, 2 ** 31),
     ...(deps.timing ? { timing: deps.timing } : {}),
   };
-  log.info({ master: source.description, framework: config.job.name, rounds: config.job.rounds, maxTasks: config.job.maxTasks },
-    `starting framework ${config.job.name} against ${source.description}`);
+  if (jobs !== undefined) {
+    log.info({ master: source.description, framework: config.job.name, jobs: jobNames },
+      `starting framework ${config.job.name} with ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${jobNames.join(', ')}) against ${source.description}`);
+  } else {
+    log.info({ master: source.description, framework: config.job.name, rounds: config.job.rounds, maxTasks: config.job.maxTasks },
+      `starting framework ${config.job.name} against ${source.description}`);
+  }
 
   const actor = createActor(machine, { input, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
   deps.onActor?.(actor);

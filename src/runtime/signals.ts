@@ -24,9 +24,14 @@ export interface SignalMap {
   /** The task's ACCEPT never reached the master: it ran nowhere, and another is launched in its place. */
   taskUnlaunched: [{ taskId: string; round: number; reason: string }];
   acknowledged: [{ taskId: string; state: string }];
-  roundStarted: [{ round: number; tasks: number }];
-  roundFinished: [{ round: number; finished: number; failed: number }];
-  cooldown: [{ round: number; until: number }];
+  /** `job`: set in a `--jobs` run (each job has its own rounds). */
+  roundStarted: [{ round: number; tasks: number; job?: string }];
+  roundFinished: [{ round: number; finished: number; failed: number; job?: string }];
+  cooldown: [{ round: number; until: number; job?: string }];
+  /** `--jobs` with `retries`: a failed task is relaunched under a new id. */
+  taskRetry: [{ taskId: string; round: number; state: string }];
+  /** `--jobs`: a scheduled start skipped because the job's last round still ran (concurrency forbid). */
+  startSkipped: [{ job: string }];
   suppressed: [];
   revived: [];
   reconcile: [{ tasks: number; attempt: number; implicit: boolean }];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createActor, fromCallback, SimulatedClock, type AnyActorLogic, type EventObject } from 'xstate';
 import { buildFrameworkMachine, type JobContext } from '../../machines/index.js';
 import type {
-  FrameworkInput, JobConfig, Notification, PersistedState, RuntimeEvent, StateDelta, TaskInspection, SubscriptionEvent, SubscriptionInput, Timing,
+  FrameworkInput, JobConfig, JobRun, Notification, PersistedState, RuntimeEvent, StateDelta, TaskInspection, SubscriptionEvent, SubscriptionInput, Timing,
 } from '../../machines/contract.js';
 import type { Call, Offer, Resource, TaskState, TaskStatus } from '../../src/mesos/types.js';
 
@@ -42,6 +42,13 @@ export interface HarnessOptions {
   inspectTask?: (step: TaskInspection) => void;
   /** Replaces the job machine (model tests drive the framework machine with a stub job). */
   jobLogic?: AnyActorLogic;
+  /** `--jobs`: the framework runs the supervisor with these jobs. */
+  jobs?: JobRun[];
+}
+
+/** A job of a jobs file, as the loader gives it (with the run id), from a few fields. */
+export function jobRun(fields: Partial<JobRun> & { name: string }): JobRun {
+  return { ...baseJob, labels: {}, constraints: [], after: [], priority: 0, ...fields };
 }
 
 export function createHarness(options: HarnessOptions = {}) {
@@ -61,7 +68,7 @@ export function createHarness(options: HarnessOptions = {}) {
     },
     notify: (note) => { log.push({ kind: 'notify', note: structuredClone(note) }); },
     ...(options.inspectTask !== undefined ? { inspectTask: options.inspectTask } : {}),
-  });
+  }, { jobs: options.jobs !== undefined });
   const machine = options.jobLogic === undefined ? built : built.provide({ actors: { job: options.jobLogic as never } });
   const job = { ...baseJob, ...options.job };
   const input: FrameworkInput = {
@@ -72,6 +79,11 @@ export function createHarness(options: HarnessOptions = {}) {
   if (options.timing !== undefined) input.timing = options.timing;
   if (options.restored !== undefined) input.restored = options.restored;
   if (options.now !== undefined) input.now = options.now;
+  if (options.jobs !== undefined) {
+    input.jobs = options.jobs;
+    const roles = [...new Set(options.jobs.map((j) => j.role))];
+    input.frameworkInfo = { user: job.user, name: job.name, failover_timeout: 604800, checkpoint: true, roles, capabilities: [{ type: 'MULTI_ROLE' }] };
+  }
   const clock = new SimulatedClock();
   const actor = createActor(machine, { input, clock });
   const errors: unknown[] = [];

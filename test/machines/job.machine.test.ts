@@ -330,7 +330,7 @@ test('an ACCEPT that never reached the master: its tasks leave the round uncount
   const h = createHarness({ job: { maxTasks: 3, rounds: 1, cpus: 1 } }).start();
   h.subscribed();
   h.offers(h.offer('agent-1', 2, 4096), h.offer('agent-2', 1, 4096));
-  assert.deepEqual(jobValue(h), { active: { link: 'online', phase: { round: 'running' }, reconciliation: 'idle', sweep: 'watching' } });
+  assert.deepEqual(jobValue(h), { active: { link: 'online', phase: { round: 'running' }, reconciliation: 'idle', retry: 'idle', sweep: 'watching' } });
   const [first, second] = h.calls('ACCEPT') as [Call, Call];
   assert.deepEqual(h.launchedTaskIds(), ['etl-r1-t1-abc', 'etl-r1-t2-abc', 'etl-r1-t3-abc']);
   h.update(h.status('etl-r1-t3-abc', 'TASK_RUNNING', { agent_id: { value: 'agent-2' } }));
@@ -344,7 +344,7 @@ test('an ACCEPT that never reached the master: its tasks leave the round uncount
   assert.deepEqual(h.notes('taskEnded'), [], 'not failures');
   assert.deepEqual(h.deltas().map((d) => [d.remove, d.header.launchedInRound, d.header.failedInRound]), [[['etl-r1-t1-abc', 'etl-r1-t2-abc'], 1, 0]]);
   assert.deepEqual([...h.jobSnapshot().context.active.keys()], ['etl-r1-t3-abc']);
-  assert.deepEqual(jobValue(h), { active: { link: 'online', phase: { round: { launching: 'awaitingOffers' } }, reconciliation: 'idle', sweep: 'watching' } });
+  assert.deepEqual(jobValue(h), { active: { link: 'online', phase: { round: { launching: 'awaitingOffers' } }, reconciliation: 'idle', retry: 'idle', sweep: 'watching' } });
   assert.deepEqual(h.calls('REVIVE').length, 1, 'back to launching: REVIVE');
 
   // A task the master did see is not taken back by a later call.unsent for its ACCEPT.

@@ -138,7 +138,7 @@ test('the files are the same on every run and the SVG is drawn offline from the 
 
 test('the committed README embeds each committed Mermaid chart', async () => {
   const readme = await readFile(join(committed, 'README.md'), 'utf8');
-  for (const name of ['framework', 'job', 'task']) {
+  for (const name of ['framework', 'supervisor', 'clock', 'job', 'task']) {
     const mermaid = await readFile(join(committed, `${name}.mmd`), 'utf8');
     assert.ok(readme.includes(mermaid.trimEnd()), `${name}.mmd in README`);
     assert.ok(readme.includes(`(${name}.svg)`), `${name}.svg linked`);

@@ -3,7 +3,7 @@
  * in its own process (the master, as a real one is), with the scheduler as
  * the real CLI process, and writes bench/results.json, bench/RESULTS.md and
  * bench/results.svg. BENCH_QUICK=1 for small sizes; BENCH_ONLY=a,b for some
- * modules (updates, launch, hold, cpu, ha, compare, memory);
+ * modules (updates, launch, hold, cpu, ha, compare, memory, notify);
  * BENCH_OUT=dir writes the results there instead of bench/.
  * Builds dist/ first (the CLI the bench runs) unless BENCH_NO_BUILD=1.
  * Re-executes itself with --expose-gc when started without it.
@@ -18,6 +18,7 @@ import { runHoldTime } from './figures/hold-time.js';
 import { runLaunch } from './figures/launch.js';
 import { runMemory } from './figures/memory.js';
 import { runMesosFramework } from './figures/mesos-framework.js';
+import { runNotify } from './figures/notify.js';
 import { runUpdates } from './figures/updates.js';
 import { machineInfo } from './lib/machine.js';
 import type { BenchOptions } from './lib/options.js';
@@ -50,6 +51,7 @@ const MODULES: Array<[string, (o: BenchOptions) => Promise<FigureOutput>]> = [
   ['ha', runHa],
   ['compare', runMesosFramework],
   ['memory', runMemory],
+  ['notify', runNotify],
 ];
 
 if (process.env['BENCH_NO_BUILD'] !== '1') {

@@ -25,7 +25,7 @@ const TINY: Record<string, string> = {
   BENCH_HOLD_AGENTS: '10,30', BENCH_HOLD_ROUNDS: '2',
   BENCH_CPU_TASKS: '200', BENCH_ROUND_SMALL: '100', BENCH_ROUND_LARGE: '400',
   BENCH_HA_TASKS: '200', BENCH_HA_AGENTS: '4',
-  BENCH_MF_TASKS: '10',
+  BENCH_MF_TASKS: '10', BENCH_NOTIFY_ROUNDS: '2',
   BENCH_LIFECYCLES: '2000', BENCH_LIFECYCLE_BUDGET_S: '30',
 };
 
@@ -36,11 +36,11 @@ const NAMED = [
   'cpu.r100', 'cpu.r1000', 'cpu.round_scale', 'rss.round_scale',
   'ha.takeover', 'ha.recovered',
   'compare.mesos-framework.updates', 'compare.mesos-framework.launch', 'compare.mesos-framework.cpu',
-  'memory.heap_growth', 'memory.rss_growth',
+  'memory.heap_growth', 'memory.rss_growth', 'notify.hanging_receiver',
 ];
 
 /** Figures measured beside a limit from the same run. */
-const WITH_LIMIT = ['updates.20', 'launch.tasks_per_s', 'inflight.update', 'inflight.end', 'hold.10.declined', 'hold.30.accepted', 'cpu.r100', 'cpu.round_scale'];
+const WITH_LIMIT = ['updates.20', 'launch.tasks_per_s', 'inflight.update', 'inflight.end', 'hold.10.declined', 'hold.30.accepted', 'cpu.r100', 'cpu.round_scale', 'notify.hanging_receiver'];
 
 test('npm run bench writes every named figure beside its limit and target, RESULTS.md and the plot', { timeout: 600_000 }, (t) => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));

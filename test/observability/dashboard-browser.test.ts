@@ -4,11 +4,13 @@
  * master: the page lists the job, a round appears and its tasks turn
  * finished, a failed task shows its message, "Run now" starts a round, the
  * live job chart's active state changes; every request the page makes goes to
- * the scheduler on 127.0.0.1 (any other is blocked, and none is made). The
- * screenshot it takes is visualizations/dashboard.png, shown in the README.
+ * the scheduler on 127.0.0.1 (any other is blocked, and none is made). It
+ * takes a screenshot to a temporary file and checks it is a real PNG of the
+ * page; with DASHBOARD_PICTURE=1 (`npm run picture:dashboard`) it also
+ * replaces visualizations/dashboard.png, the one shown in the README.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -19,10 +21,19 @@ before(() => ensureBuilt());
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = join(import.meta.dirname, '../..');
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Width and height from a PNG's IHDR chunk; throws when the bytes are not a PNG. */
+function pngSize(png: Buffer): { width: number; height: number } {
+  assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'the screenshot starts with the PNG signature');
+  assert.equal(png.toString('latin1', 12, 16), 'IHDR', 'the first PNG chunk is IHDR');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
 
 describe('dashboard in a browser', () => {
   it('shows the job, its rounds and tasks, a failed task\'s message, runs a round now, and lights the live chart', async (t) => {
     const scratch = mkdtempSync(join(tmpdir(), 'browser-'));
+    t.after(() => rmSync(scratch, { recursive: true, force: true }));
     // The first task to take the lock fails with a message; the others run a little while.
     const cmd = `if mkdir ${scratch}/lock 2>/dev/null; then echo "disk full" >&2; exit 3; fi; echo "loading batch"; sleep 2`;
     const cli = runCli(t, ['--master', 'local', '--name', 'etl', '--cmd', cmd, '--maxtasks', '3', '--wait', '600', '--http-port', '0']);
@@ -80,7 +91,14 @@ describe('dashboard in a browser', () => {
     await page.locator('[data-section="history"] tr[data-run="2"]').waitFor();
     await page.locator('tr[data-task*="-r2-"][data-state="TASK_RUNNING"]').first().waitFor({ timeout: 30_000 });
     await waitForLit('task', (states) => states.includes('task.alive.running'));
-    await page.screenshot({ path: join(root, 'visualizations/dashboard.png'), fullPage: true });
+    const shot = join(scratch, 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    const png = readFileSync(shot);
+    const { width, height } = pngSize(png);
+    assert.equal(width, 1400, 'the screenshot is as wide as the viewport');
+    assert.ok(height >= 1000 && height <= 20_000, `the screenshot is the full page (${width}x${height})`);
+    assert.ok(png.length > 20_000, `the screenshot holds a drawn page (${png.length} bytes)`);
+    if (process.env['DASHBOARD_PICTURE'] === '1') copyFileSync(shot, join(root, 'visualizations/dashboard.png'));
 
     assert.deepEqual(errors, [], 'no script errors');
     assert.deepEqual(blocked, [], 'no request left 127.0.0.1');

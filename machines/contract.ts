@@ -103,6 +103,8 @@ export interface PersistedJob {
   taskRetries?: Record<string, number>;
   /** `retries`: relaunches waiting (their backoff, or a launch), as the retries their chains have spent. */
   pendingRetries?: number[];
+  /** Paused through the control API (see PersistedState.paused); written only while paused. */
+  paused?: true;
 }
 
 export interface PersistedState {
@@ -140,6 +142,12 @@ export interface PersistedState {
   jobs?: PersistedJob[];
   /** `--jobs` under `--ha`: the digest of the jobs file (src/jobs/digest.ts) the state was written with. */
   jobsDigest?: string;
+  /**
+   * Paused through the control API (POST /api/jobs/{name}/pause): no new
+   * round starts until resumed, across restarts and HA takeovers. Written
+   * only while paused; under `--jobs` each job's is in its PersistedJob.
+   */
+  paused?: true;
 }
 
 // ---------------------------------------------------------------------------

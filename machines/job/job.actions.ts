@@ -444,8 +444,17 @@ const killRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   for (const effect of effects) enqueue(effect);
 }));
 
-const pause = base.createAction(assign({ paused: true }));
-const resume = base.createAction(assign({ paused: false }));
+/** Control API: pause or resume, written at once so that a restart or a standby keeps it. */
+const pause = base.createAction(enqueueActions(({ context, enqueue }) => {
+  if (context.paused) return;
+  enqueue.assign({ paused: true });
+  enqueue({ type: 'persist', params: persistParams({ ...context, paused: true }) });
+}));
+const resume = base.createAction(enqueueActions(({ context, enqueue }) => {
+  if (!context.paused) return;
+  enqueue.assign({ paused: false });
+  enqueue({ type: 'persist', params: persistParams({ ...context, paused: false }) });
+}));
 
 /** Stop now: KILL every task right away (before the framework's TEARDOWN). */
 const killAllNow = base.createAction(enqueueActions(({ context, enqueue }) => {

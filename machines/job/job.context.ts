@@ -168,6 +168,7 @@ export function persistedHeaderOf(context: JobContext): StateDelta['header'] {
   };
   if (context.frameworkId !== undefined) header.frameworkId = context.frameworkId;
   if (context.shared) header.jobs = [persistedJobOf(context)];
+  if (context.paused && !context.shared) header.paused = true;
   return header;
 }
 
@@ -209,6 +210,7 @@ function persistedJobOf(context: JobContext): PersistedJob {
     failedInRound: context.failedInRound, successfulRounds: context.successfulRounds, ...context.position,
   };
   if (context.lastRoundOk !== undefined) job.lastRoundOk = context.lastRoundOk;
+  if (context.paused) job.paused = true;
   if (Object.keys(context.taskRetries).length > 0) job.taskRetries = context.taskRetries;
   const pending = [...context.retryQueue.map((r) => r.spent), ...context.retryCarry];
   if (pending.length > 0) job.pendingRetries = pending;
@@ -250,6 +252,7 @@ export function initialJobContext(input: JobInput): JobContext {
   context.completedRounds = restored.completedRounds;
   context.allFinished = restored.allFinished;
   context.phase = restored.phase;
+  context.paused = (own !== undefined ? own.paused : restored.paused) === true;
   // Round 0: no round had started; the job starts afresh with the known framework id.
   if (restored.round === 0) return context;
   if (restored.phase === 'cooldown') {

@@ -91,9 +91,12 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
                 'job.subscribed': [
                   { guard: 'allRoundsDone' },
                   { guard: and(['resumesInCooldown', 'isTriggered']), target: 'idle', actions: 'resumeRestored' },
+                  // Restored paused (the flag is persisted): no new round until job.resume or job.runNow.
+                  { guard: and(['resumesInCooldown', 'isPaused']), target: 'paused', actions: 'resumeRestored' },
                   { guard: 'resumesInCooldown', target: 'cooldown', actions: 'resumeRestored' },
                   { guard: 'resumesInRound', target: 'round', actions: 'resumeRestored' },
                   { guard: 'isTriggered', target: 'idle' },
+                  { guard: 'isPaused', target: 'paused' },
                   { target: 'round', actions: 'startNextRound' },
                 ],
               },

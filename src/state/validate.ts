@@ -77,6 +77,7 @@ export function shapeProblem(v: Record<string, unknown>): string | undefined {
   for (const k of ['updatedAt', 'cooldownUntil']) {
     if (v[k] !== undefined && (typeof v[k] !== 'number' || !Number.isFinite(v[k]))) return `${k} is not a number`;
   }
+  if (v['paused'] !== undefined && v['paused'] !== true) return 'paused is not true';
   if (!Array.isArray(v['tasks'])) return 'tasks is not a list';
   for (const [i, t] of (v['tasks'] as unknown[]).entries()) {
     const p = taskProblem(t);

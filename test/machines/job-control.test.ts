@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHarness, finishAll, type Harness } from './harness.js';
+import { assertDeltasAddUp, createHarness, finishAll, type Harness } from './harness.js';
+import type { PersistedState } from '../../machines/contract.js';
 
 function phase(h: Harness): unknown {
   return (h.jobSnapshot().value as { active: { phase: unknown } }).active.phase;
@@ -92,4 +93,58 @@ test('job.kill outside a round, and job.resume when not paused, change nothing',
   assert.equal(phase(h), 'cooldown');
   assert.equal(h.calls().length, 0);
   assert.equal(h.jobSnapshot().context.paused, false);
+});
+
+test('job.pause and job.resume are written to the state at once (the header\'s paused flag), each once', () => {
+  const h = inCooldown();
+  h.clearLog();
+  h.send({ type: 'job.pause' });
+  h.send({ type: 'job.pause' });
+  assert.equal(h.persisted().length, 1, 'a second pause writes nothing');
+  assert.equal(h.lastPersisted()?.paused, true);
+  assert.equal(h.deltas().at(-1)?.header.paused, true);
+  h.send({ type: 'job.resume' });
+  assert.equal(h.persisted().length, 2);
+  assert.equal('paused' in h.lastPersisted()!, false, 'written only while paused');
+  assertDeltasAddUp(h);
+});
+
+/** Written in the cooldown after round 2, paused. */
+const pausedInCooldown: PersistedState = {
+  version: 1, frameworkName: 'etl', frameworkId: 'fw-old', round: 2, completedRounds: 2, allFinished: true, phase: 'cooldown',
+  launchedInRound: 2, finishedInRound: 2, failedInRound: 0, tasks: [], paused: true,
+};
+
+test('restored paused in the cooldown: paused once subscribed, no round however long it waits, until job.resume', () => {
+  const h = createHarness({ job: { maxTasks: 2, waitSeconds: 5, rounds: 0 }, restored: pausedInCooldown, now: 0 }).start();
+  h.subscribed('fw-old');
+  assert.equal(phase(h), 'paused');
+  h.advance(3_600_000);
+  h.offers(h.offer('agent-1', 4, 4096));
+  assert.equal(phase(h), 'paused');
+  assert.equal(h.notes('roundStarted').length, 0);
+  assert.equal(h.calls('ACCEPT').length, 0);
+  h.send({ type: 'job.resume' });
+  assert.equal(phase(h), 'cooldown');
+  h.advance(5_000);
+  assert.deepEqual(h.notes('roundStarted').map((n) => n.round), [3]);
+});
+
+test('restored paused mid-round: the round carries on and ends in paused; paused before the first round: no round starts', () => {
+  const midRound: PersistedState = {
+    ...pausedInCooldown, round: 3, phase: 'round', launchedInRound: 2, finishedInRound: 1,
+    tasks: [{ taskId: 'etl-r3-t2-old', agentId: 'agent-1', round: 3, index: 2, state: 'TASK_RUNNING' }],
+  };
+  const h = createHarness({ job: { maxTasks: 2, waitSeconds: 5, rounds: 0 }, restored: midRound }).start();
+  h.subscribed('fw-old');
+  h.update(h.status('etl-r3-t2-old', 'TASK_FINISHED'));
+  assert.equal(phase(h), 'paused');
+  assert.equal(h.lastPersisted()?.paused, true, 'the end of the round keeps the flag');
+
+  const fresh = createHarness({ job: { maxTasks: 2, waitSeconds: 5, rounds: 0 }, restored: { ...pausedInCooldown, round: 0, completedRounds: 0, phase: 'round' } }).start();
+  fresh.subscribed('fw-old');
+  assert.equal(phase(fresh), 'paused');
+  assert.equal(fresh.notes('roundStarted').length, 0);
+  fresh.send({ type: 'job.runNow' });
+  assert.deepEqual(fresh.notes('roundStarted').map((n) => n.round), [1]);
 });

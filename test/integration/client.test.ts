@@ -322,6 +322,32 @@ describe('call sender', () => {
     assert.equal(out.kind === 'failed' && out.error.code, 'MESOS_UNAVAILABLE');
     assert.equal(out.kind === 'failed' && out.reached, false, 'a refused connection never reached the master');
   });
+  it('reads the answer of a refused call (its status, body and Location), and bounds every call by the call timeout, time in the queue included', async (t) => {
+    let answer: 'redirect' | 'never' = 'redirect';
+    const m = await fakeMaster(t, (_req, res) => {
+      if (answer === 'redirect') { res.writeHead(307, { Location: '//10.0.0.2:5050/api/v1/scheduler' }); res.end(); }
+    });
+    const transport = new MesosTransport({ format: 'protobuf', callTimeoutMs: 300 });
+    t.after(() => transport.close());
+    const session = new SessionHolder();
+    const sink = logSink();
+    const lost: string[] = [];
+    const sender = new CallSender({ transport, session, log: sink.log, onSubscriptionLost: (_g, e) => lost.push(e.message) });
+    session.set({ generation: 1, baseUrl: m.url, streamId: 's', frameworkId: 'f' });
+
+    const refused = await sender.send({ type: 'REVIVE' }, 1);
+    assert.equal(refused.kind === 'failed' && refused.error.code, 'MESOS_NOT_LEADER');
+    assert.deepEqual(lost, ['master redirected to //10.0.0.2:5050/api/v1/scheduler']);
+
+    answer = 'never';
+    // One connection, no pipelining: the second call waits behind the first and its time limit runs meanwhile.
+    const [first, second] = await Promise.all([sender.send({ type: 'REVIVE' }, 1), sender.send({ type: 'SUPPRESS' }, 1)]);
+    for (const out of [first, second]) {
+      assert.equal(out.kind, 'failed');
+      assert.equal(out.kind === 'failed' && out.reached, true, 'a call whose answer never came may have reached the master');
+      assert.match(out.kind === 'failed' ? out.error.message : '', /timeout|timed out/);
+    }
+  });
 });
 
 describe('redirect Locations', () => {

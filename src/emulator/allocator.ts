@@ -26,7 +26,11 @@ import type { Event, Offer } from '../mesos/types.js';
 import type { AgentRecord, FrameworkRecord, OfferRecord } from './model.js';
 import { setLongTimeout } from './long-timeout.js';
 import { charge, filterKey, frameworkSuppressed } from './model.js';
-import { addBags, bagToResources, cloneBag, containsBag, emptyBag, isAllocatable, subtractBags, type ResourceBag } from './resources.js';
+import { addBags, bagForRole, bagToResources, cloneBag, containsBag, isAllocatable, scalarTotals, subtractBags, type ResourceBag } from './resources.js';
+
+function hasCapability(fw: FrameworkRecord, type: string): boolean {
+  return (fw.info.capabilities ?? []).some((c) => c.type === type);
+}
 
 /** Mesos caps refuse_seconds at one year. */
 const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
@@ -103,7 +107,9 @@ export class Allocator {
     for (const role of fw.roles) {
       if (fw.suppressedRoles.has(role)) continue;
       const filter = fw.filters.get(filterKey(role, agent.id));
-      if (filter && containsBag(filter.refused, agent.free)) continue;
+      const forRole = bagForRole(agent.free, role);
+      if (!isAllocatable(forRole)) continue;
+      if (filter && containsBag(filter.refused, forRole)) continue;
       if (best === undefined || (roleShares.get(role) ?? 0) < (roleShares.get(best) ?? 0)) best = role;
     }
     return best;
@@ -133,9 +139,10 @@ export class Allocator {
 
   private makeOffer(fw: FrameworkRecord, agent: AgentRecord, role: string): Offer {
     const record: OfferRecord = {
-      id: this.host.newOfferId(), frameworkId: fw.id, agentId: agent.id, resources: agent.free, role, timer: undefined,
+      id: this.host.newOfferId(), frameworkId: fw.id, agentId: agent.id, resources: bagForRole(agent.free, role), role, timer: undefined,
     };
-    agent.free = emptyBag();
+    // Resources reserved for other roles stay with the agent.
+    agent.free = subtractBags(agent.free, record.resources);
     agent.offers.add(record.id);
     fw.offers.add(record.id);
     charge(fw, record.resources, 1, role);
@@ -154,7 +161,7 @@ export class Allocator {
       // have none of their own, so the conventional agent port).
       url: { scheme: 'http', address: { hostname: agent.hostname, ip: AGENT_IP, port: AGENT_PORT }, path: '/slave(1)' },
       // Empty repeated fields (attributes, executor_ids) are left out, as the master's JSON leaves them out.
-      resources: bagToResources(record.resources, alloc),
+      resources: bagToResources(record.resources, alloc, !hasCapability(fw, 'RESERVATION_REFINEMENT')),
       ...(agent.attributes.length > 0 ? { attributes: agent.attributes.map((a) => structuredClone(a)) } : {}),
       ...(alloc !== undefined ? { allocation_info: { role: alloc } } : {}),
     };
@@ -216,7 +223,7 @@ export class Allocator {
     if (!this.totals) {
       let cpus = 0;
       let mem = 0;
-      for (const a of this.host.agents.values()) if (a.registered) { cpus += a.total.cpus; mem += a.total.mem; }
+      for (const a of this.host.agents.values()) if (a.registered) { const t = scalarTotals(a.total); cpus += t.cpus; mem += t.mem; }
       this.totals = { cpus: cpus || 1, mem: mem || 1 };
     }
     return this.totals;

@@ -14,12 +14,12 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Attribute, Call, Event, FrameworkInfo, MasterInfo, Operation, TaskInfo, TaskStatus } from '../mesos/types.js';
-import { Agent, type AgentUplink } from './agent.js';
+import { Agent, newStatusUuid, type AgentUplink } from './agent.js';
 import { Allocator } from './allocator.js';
 import type { TaskRunner } from './executors/types.js';
 import { type AgentRecord, type ExecutorRecord, type FrameworkRecord, type OfferRecord, type TaskRecord, MAX_COMPLETED_TASKS_PER_FRAMEWORK, charge, taskKey } from './model.js';
-import { describeAgent, dropEvent, refuseOperation } from './operations.js';
-import { addBags, cloneBag, emptyBag, subtractBags, type ResourceBag } from './resources.js';
+import { describeAgent, dropEvent, notContained, refuseOperation, reserveConversion, unreserveConversion } from './operations.js';
+import { addBags, bagToResources, cloneBag, containsBag, emptyBag, formatBag, subtractBags, type ResourceBag } from './resources.js';
 import type { SchedulerStream } from './scheduler-stream.js';
 import type { UpdateDelivery } from './status-update-manager.js';
 import { isTerminalState } from './task-states.js';
@@ -479,6 +479,18 @@ export class MasterCore extends EventEmitter {
         case 'LAUNCH_GROUP':
           available = this.launchGroup(fw, agent, op, available, launchedNow, role);
           break;
+        case 'RESERVE':
+        case 'UNRESERVE': {
+          const onAgent = describeAgent(agent.id, agent.hostname);
+          const conversion = op.type === 'RESERVE' ? reserveConversion(op, fw.info, role, onAgent) : unreserveConversion(op, onAgent);
+          if ('error' in conversion) { this.dropOperation(fw, op, conversion.error); break; }
+          if (!containsBag(available, conversion.consumed)) { this.dropOperation(fw, op, notContained(available, conversion.consumed)); break; }
+          available = addBags(subtractBags(available, conversion.consumed), conversion.converted);
+          agent.total = addBags(subtractBags(agent.total, conversion.consumed), conversion.converted);
+          this.opts.logger.info({ frameworkId: fw.id, agentId: agent.id, resources: formatBag(conversion.converted) }, `Applying ${op.type} operation`);
+          this.operationFinished(fw, agent, op, conversion.converted, role);
+          break;
+        }
         case 'UNKNOWN':
         case undefined:
           this.opts.logger.warn({ frameworkId: fw.id }, 'Ignoring unknown operation');
@@ -520,6 +532,25 @@ export class MasterCore extends EventEmitter {
     });
     agent.runtime.launchGroup(fw.id, fw.info, lg.executor, executor.runId, tasks, fw.killingState);
     return left;
+  }
+
+  /**
+   * A speculative operation on agent default resources was applied: with an
+   * `id` the agent reports OPERATION_FINISHED (with a uuid to acknowledge and
+   * the converted resources); without one nothing is sent.
+   */
+  private operationFinished(fw: FrameworkRecord, agent: AgentRecord, op: Operation, converted: ResourceBag, role: string): void {
+    if (!op.id || !fw.connected) return;
+    const preRefinement = !(fw.info.capabilities ?? []).some((c) => c.type === 'RESERVATION_REFINEMENT');
+    this.send(fw, {
+      type: 'UPDATE_OPERATION_STATUS',
+      update_operation_status: {
+        status: {
+          operation_id: op.id, state: 'OPERATION_FINISHED', uuid: { value: newStatusUuid() }, agent_id: { value: agent.id },
+          converted_resources: bagToResources(converted, fw.multiRole ? role : undefined, preRefinement),
+        },
+      },
+    });
   }
 
   /** Master::drop for an offer operation: OPERATION_ERROR when the operation has an id. */

@@ -6,7 +6,7 @@
 import type { Attribute, ExecutorInfo, FrameworkInfo, TaskInfo, TaskState, TaskStatus } from '../mesos/types.js';
 import type { Agent } from './agent.js';
 import type { LongTimeout } from './long-timeout.js';
-import type { ResourceBag } from './resources.js';
+import { scalarTotals, type ResourceBag } from './resources.js';
 import type { SchedulerStream } from './scheduler-stream.js';
 
 export interface TaskRecord {
@@ -115,7 +115,8 @@ export function frameworkSuppressed(fw: FrameworkRecord): boolean {
 }
 
 /** Adds (sign 1) or removes (sign -1) resources from a framework's allocation to a role. */
-export function charge(fw: FrameworkRecord, r: ResourceBag, sign: 1 | -1, role: string): void {
+export function charge(fw: FrameworkRecord, bag: ResourceBag, sign: 1 | -1, role: string): void {
+  const r = scalarTotals(bag);
   const add = (a: { cpus: number; mem: number }): void => {
     a.cpus = Math.max(0, Math.round((a.cpus + sign * r.cpus) * 1000) / 1000);
     a.mem = Math.max(0, Math.round((a.mem + sign * r.mem) * 1000) / 1000);

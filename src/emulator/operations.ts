@@ -2,19 +2,101 @@
  * The answers to ACCEPT operations other than LAUNCH and LAUNCH_GROUP, as
  * Master::accept/_accept (src/master/master.cpp) and validation::operation
  * (src/master/validation.cpp) give them for the emulated agents, which have
- * only unreserved cpus, mem, disk and ports, no persistent volumes and no
- * resource providers.
+ * cpus, mem, disk and ports, unreserved or dynamically reserved, no
+ * persistent volumes and no resource providers.
  *
  * An operation the master refuses is "dropped" (Master::drop): with an
  * `id` the framework gets an UPDATE_OPERATION_STATUS with OPERATION_ERROR,
  * the operation id and the reason (no uuid, nothing to acknowledge); without
  * one nothing is sent.
  *
- * Where the emulation is reduced: RESERVE of unreserved resources is valid in
- * Mesos (and applied); the emulated agents keep no reservations, so it is
- * dropped with a message that says so.
+ * RESERVE and UNRESERVE of unreserved / dynamically reserved cpus, mem, disk
+ * and ports are applied (reserveConversion, unreserveConversion); an
+ * operation with an `id` then gets OPERATION_FINISHED from the agent, as a
+ * 1.11 agent (AGENT_OPERATION_FEEDBACK, RESOURCE_PROVIDER) sends it.
  */
-import type { Event, Operation, Resource } from '../mesos/types.js';
+import type { Event, FrameworkInfo, Operation, Resource } from '../mesos/types.js';
+import { addBags, emptyBag, flatten, formatBag, reservationOf, reservedAs, ResourceError, resourcesToBag, type ResourceBag } from './resources.js';
+
+export interface Conversion {
+  consumed: ResourceBag;
+  converted: ResourceBag;
+}
+
+function frameworkRoles(info: FrameworkInfo): string[] {
+  return info.roles ?? (info.role !== undefined ? [info.role] : ['*']);
+}
+
+/**
+ * validation::operation::validate(Reserve) for a framework, after the master
+ * injected the offer's allocation role into resources without one; then the
+ * conversion unreserved -> reserved.
+ */
+export function reserveConversion(op: Operation, info: FrameworkInfo, offerRole: string, onAgent: string): Conversion | { error: string } {
+  const at = `; on agent ${onAgent}`;
+  const resources = op.reserve?.resources ?? [];
+  if ((op.reserve?.source ?? []).length > 0) return { error: 'Reservation updates are not yet implemented for the scheduler API.' };
+  const roles = frameworkRoles(info);
+  let consumed = emptyBag();
+  let converted = emptyBag();
+  for (const r of resources) {
+    let reservation;
+    let amounts;
+    try {
+      reservation = reservationOf(r);
+      amounts = flatten(resourcesToBag([{ ...r, reservations: [], role: '*' }]));
+    } catch (err) {
+      if (err instanceof ResourceError) return { error: `Invalid resources: ${err.message}${at}` };
+      throw err;
+    }
+    if (!reservation) return { error: `Resource ${describe(r)} is not dynamically reserved${at}` };
+    if (reservation.role === '*' || reservation.role === '') return { error: `Invalid resources: Invalid reservation: role "*" cannot be reserved${at}` };
+    if (info.principal !== undefined) {
+      if (reservation.principal === undefined) {
+        return { error: `A reserve operation was attempted by principal '${info.principal}', but there is a reserved resource in the request with no principal set${at}` };
+      }
+      if (reservation.principal !== info.principal) {
+        return { error: `A reserve operation was attempted by authenticated principal '${info.principal}', which does not match a reserved resource in the request with principal '${reservation.principal}'${at}` };
+      }
+    }
+    const allocated = r.allocation_info?.role ?? offerRole;
+    if (allocated !== reservation.role) {
+      return { error: `A reserve operation was attempted for a resource with role '${reservation.role}', but the resource was allocated to role '${allocated}'${at}` };
+    }
+    if (!roles.includes(allocated)) {
+      return { error: `A reserve operation was attempted for a resource allocated to role '${allocated}', but the framework only has roles '{ ${roles.join(', ')} }'${at}` };
+    }
+    consumed = addBags(consumed, reservedAs(amounts, undefined));
+    converted = addBags(converted, reservedAs(amounts, reservation));
+  }
+  return { consumed, converted };
+}
+
+/** validation::operation::validate(Unreserve); then the conversion reserved -> unreserved. */
+export function unreserveConversion(op: Operation, onAgent: string): Conversion | { error: string } {
+  const at = `; on agent ${onAgent}`;
+  const resources = op.unreserve?.resources ?? [];
+  for (const r of resources) {
+    if (!isDynamicallyReserved(r) && !(r.reservation && r.role !== undefined && r.role !== '*')) {
+      return { error: `Resource ${describe(r)} is not dynamically reserved${at}` };
+    }
+    if (r.disk?.persistence) {
+      return { error: `A dynamically reserved persistent volume ${describe(r)} cannot be unreserved directly. Please destroy the persistent volume first then unreserve the resource${at}` };
+    }
+  }
+  try {
+    const consumed = resourcesToBag(resources);
+    return { consumed, converted: flatten(consumed) };
+  } catch (err) {
+    if (err instanceof ResourceError) return { error: `Invalid resources: ${err.message}${at}` };
+    throw err;
+  }
+}
+
+/** ResourceConversion::apply's refusal when the offer lacks what the operation consumes. */
+export function notContained(available: ResourceBag, consumed: ResourceBag): string {
+  return `${formatBag(available)} does not contain ${formatBag(consumed)}`;
+}
 
 /** How Mesos prints an agent in these messages (stringify(*slave)). */
 export function describeAgent(agentId: string, hostname: string): string {
@@ -51,15 +133,6 @@ function notPersistentVolume(volumes: readonly Resource[]): string | undefined {
 export function refuseOperation(op: Operation, onAgent: string): string {
   const at = `; on agent ${onAgent}`;
   switch (op.type) {
-    case 'RESERVE':
-      if ((op.reserve?.source ?? []).length > 0) return 'Reservation updates are not yet implemented for the scheduler API.';
-      return `RESERVE is not supported by the emulated agents: they keep no reservations (a real agent would reserve ${(op.reserve?.resources ?? []).map(describe).join('; ')})${at}`;
-    case 'UNRESERVE': {
-      for (const r of op.unreserve?.resources ?? []) {
-        if (!isDynamicallyReserved(r)) return `Resource ${describe(r)} is not dynamically reserved${at}`;
-      }
-      return `Invalid UNRESERVE Operation: the offered resources do not contain ${(op.unreserve?.resources ?? []).map(describe).join('; ')}`;
-    }
     case 'CREATE': {
       const volumes = op.create?.volumes ?? [];
       const invalid = notPersistentVolume(volumes);

@@ -6,12 +6,20 @@ import type { MasterInfo } from '../mesos/types.js';
 import { attributesJson } from './attributes.js';
 import type { FrameworkRecord, TaskRecord } from './model.js';
 import type { MasterCore } from './master.js';
-import { addBags, bagToResources, emptyBag, subtractBags, type ResourceBag } from './resources.js';
+import { addBags, bagForRole, bagToResources, emptyBag, flatten, reservedOnly, subtractBags, unreservedOnly, type ResourceBag } from './resources.js';
 
-function resourcesJson(b: ResourceBag): Record<string, number | string> {
+/** Scalars and ports summed over unreserved and reserved, as the endpoint's plain `resources` objects show them. */
+function resourcesJson(bag: ResourceBag): Record<string, number | string> {
+  const b = flatten(bag);
   const out: Record<string, number | string> = { cpus: b.cpus, mem: b.mem, disk: b.disk };
   if (b.ports.length > 0) out.ports = `[${b.ports.map((r) => `${r.begin}-${r.end}`).join(', ')}]`;
   return out;
+}
+
+/** The agent's reserved resources by reservation role (Resources::reservations()). */
+function reservedByRole(total: ResourceBag): Array<[string, ResourceBag]> {
+  const roles = new Set([...(total.reserved?.values() ?? [])].map((p) => p.reservation.role));
+  return [...roles].sort().map((role) => [role, reservedOnly(bagForRole(total, role))]);
 }
 
 function taskJson(t: TaskRecord): Record<string, unknown> {
@@ -75,7 +83,10 @@ export function buildState(core: MasterCore, self: MasterInfo, leader: MasterInf
         resources: resourcesJson(a.total),
         used_resources: resourcesJson(subtractBags(subtractBags(a.total, a.free), offered)),
         offered_resources: resourcesJson(offered),
-        unreserved_resources_full: bagToResources(a.total),
+        reserved_resources: Object.fromEntries(reservedByRole(a.total).map(([role, b]) => [role, resourcesJson(b)])),
+        unreserved_resources: resourcesJson(unreservedOnly(a.total)),
+        reserved_resources_full: Object.fromEntries(reservedByRole(a.total).map(([role, b]) => [role, bagToResources(b)])),
+        unreserved_resources_full: bagToResources(unreservedOnly(a.total)),
       };
     }),
   };

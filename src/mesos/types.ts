@@ -63,7 +63,9 @@ export interface Resource {
   set?: { item?: string[] };
   role?: string;
   allocation_info?: { role?: string };
-  reservations?: { type?: string; role?: string; principal?: string }[];
+  /** Pre-refinement format (with `role`): what frameworks without RESERVATION_REFINEMENT send and get. */
+  reservation?: { principal?: string; labels?: Labels };
+  reservations?: { type?: string; role?: string; principal?: string; labels?: Labels }[];
   disk?: DiskInfo;
   revocable?: Record<string, never>;
   shared?: Record<string, never>;
@@ -244,6 +246,7 @@ export interface Call {
   kill?: { task_id: TaskID; agent_id?: AgentID; kill_policy?: { grace_period?: DurationInfo } };
   shutdown?: { executor_id: ExecutorID; agent_id: AgentID };
   acknowledge?: { agent_id: AgentID; task_id: TaskID; uuid: string };
+  acknowledge_operation_status?: { agent_id?: AgentID; uuid: string; operation_id: Id };
   reconcile?: { tasks?: { task_id: TaskID; agent_id?: AgentID }[] };
   message?: { agent_id: AgentID; executor_id: ExecutorID; data: string };
   request?: { requests?: { agent_id?: AgentID; resources?: Resource[] }[] };

@@ -10,9 +10,9 @@ import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { WireFormat } from '../../src/mesos/codec.js';
-import type { ExecutorInfo, Offer, Operation, Resource, TaskInfo } from '../../src/mesos/types.js';
+import type { ExecutorInfo, FrameworkInfo, Offer, Operation, Resource, TaskInfo } from '../../src/mesos/types.js';
 import { withCluster } from '../helpers/emulator.js';
-import { Subscription, autoAcknowledge, commandTask, eventually, post, subscribeCall, updateOf } from './wire-client.js';
+import { Subscription, acceptOperations, commandTask, eventually, openFramework, post, updateOf } from './wire-client.js';
 
 const scalar = (name: string, value: number): Resource => ({ name, type: 'SCALAR', scalar: { value } });
 
@@ -23,20 +23,9 @@ function defaultExecutor(sub: Subscription, id = 'group-executor'): ExecutorInfo
   };
 }
 
-async function open(t: { after: (fn: () => void) => void }, url: string, extra = {}, format: WireFormat = 'json'): Promise<Subscription> {
-  const sub = await Subscription.open(url, subscribeCall('ops', { failover_timeout: 60, ...extra }), { format });
-  t.after(() => sub.close());
-  await sub.next('SUBSCRIBED');
-  autoAcknowledge(url, sub);
-  return sub;
-}
-
-function accept(url: string, sub: Subscription, offer: Offer, operations: Operation[], format: WireFormat = 'json') {
-  return post(url, {
-    type: 'ACCEPT', framework_id: { value: sub.frameworkId },
-    accept: { offer_ids: [offer.id], operations, filters: { refuse_seconds: 0 } },
-  }, { streamId: sub.streamId, format });
-}
+const open = (t: { after: (fn: () => void) => void }, url: string, extra: Partial<FrameworkInfo> = {}, format: WireFormat = 'json'): Promise<Subscription> =>
+  openFramework(t, url, 'ops', extra, format);
+const accept = acceptOperations;
 
 const group = (executor: ExecutorInfo, tasks: TaskInfo[], extra: Partial<Operation> = {}): Operation => ({
   type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks } }, ...extra,
@@ -155,7 +144,7 @@ test('a group task with a container image is answered as a local agent must: run
 
 const VOLUME: Resource = { ...scalar('disk', 10), disk: { persistence: { id: 'v1' }, volume: { mode: 'RW', container_path: 'data' } } };
 const NON_LAUNCH: Array<[Operation, RegExp]> = [
-  [{ type: 'RESERVE', reserve: { resources: [{ ...scalar('cpus', 1), reservations: [{ type: 'DYNAMIC', role: '*' }] }] } }, /^RESERVE is not supported by the emulated agents/],
+  [{ type: 'RESERVE', reserve: { resources: [{ ...scalar('cpus', 1), reservations: [{ type: 'DYNAMIC', role: '*' }] }] } }, /^Invalid resources: Invalid reservation: role "\*" cannot be reserved; on agent /],
   [{ type: 'RESERVE', reserve: { source: [scalar('cpus', 1)], resources: [scalar('cpus', 1)] } }, /^Reservation updates are not yet implemented for the scheduler API\.$/],
   [{ type: 'UNRESERVE', unreserve: { resources: [scalar('cpus', 1)] } }, /^Resource cpus:1 is not dynamically reserved; on agent \S+ at slave\(1\)@127\.0\.0\.1:5051 \(127\.0\.0\.1\)$/],
   [{ type: 'CREATE', create: { volumes: [scalar('disk', 10)] } }, /^Not a persistent volume: Resource disk:10 does not have DiskInfo; on agent /],
@@ -167,7 +156,7 @@ const NON_LAUNCH: Array<[Operation, RegExp]> = [
   [{ type: 'DESTROY_DISK', destroy_disk: { source: scalar('disk', 10) } }, /^'source' is not managed by a resource provider; on agent /],
 ];
 
-test('RESERVE, UNRESERVE, CREATE, DESTROY, GROW_VOLUME, SHRINK_VOLUME, CREATE_DISK and DESTROY_DISK are dropped: OPERATION_ERROR with an id, nothing without', async (t) => {
+test('invalid RESERVE, UNRESERVE, CREATE, DESTROY, GROW_VOLUME, SHRINK_VOLUME, CREATE_DISK and DESTROY_DISK are dropped: OPERATION_ERROR with an id, nothing without', async (t) => {
   const c = await withCluster(t, { agents: 1, mode: 'simulated' });
   const url = c.leaderUrl()!;
   const sub = await open(t, url);

@@ -5,7 +5,7 @@
 import { request } from 'undici';
 import { CONTENT_TYPES, decodeEvent, encodeCall, type WireFormat } from '../../src/mesos/codec.js';
 import { RecordIODecoder } from '../../src/mesos/recordio.js';
-import type { Call, Event, EventType, Offer, TaskInfo, TaskStatus } from '../../src/mesos/types.js';
+import type { Call, Event, EventType, FrameworkInfo, Offer, Operation, TaskInfo, TaskStatus } from '../../src/mesos/types.js';
 
 export interface PostResult { status: number; body: string; headers: Record<string, string | string[] | undefined> }
 
@@ -203,4 +203,23 @@ export function autoAcknowledge(base: string, sub: Subscription, headers?: Recor
       try { await acknowledge(base, sub, status, headers); } catch { return; }
     }
   })();
+}
+
+/** SUBSCRIBE (failover_timeout 60 s plus `extra`), wait for SUBSCRIBED, acknowledge every update; closed after the test. */
+export async function openFramework(
+  t: { after: (fn: () => void) => void }, base: string, name: string, extra: Partial<FrameworkInfo> = {}, format: WireFormat = 'json',
+): Promise<Subscription> {
+  const sub = await Subscription.open(base, subscribeCall(name, { failover_timeout: 60, ...extra }), { format });
+  t.after(() => sub.close());
+  await sub.next('SUBSCRIBED');
+  autoAcknowledge(base, sub);
+  return sub;
+}
+
+/** ACCEPT of one offer with these operations and no refusal filter. */
+export function acceptOperations(base: string, sub: Subscription, offer: Offer, operations: Operation[], format: WireFormat = 'json'): Promise<PostResult> {
+  return post(base, {
+    type: 'ACCEPT', framework_id: { value: sub.frameworkId },
+    accept: { offer_ids: [offer.id], operations, filters: { refuse_seconds: 0 } },
+  }, { streamId: sub.streamId, format });
 }

@@ -240,6 +240,10 @@ export const descriptor = {
            "type": "Acknowledge",
            "id": 8
           },
+          "acknowledge_operation_status": {
+           "type": "AcknowledgeOperationStatus",
+           "id": 17
+          },
           "reconcile": {
            "type": "Reconcile",
            "id": 9
@@ -416,6 +420,28 @@ export const descriptor = {
              "rule": "required",
              "type": "bytes",
              "id": 3
+            }
+           }
+          },
+          "AcknowledgeOperationStatus": {
+           "fields": {
+            "agent_id": {
+             "type": "AgentID",
+             "id": 1
+            },
+            "resource_provider_id": {
+             "type": "ResourceProviderID",
+             "id": 2
+            },
+            "uuid": {
+             "rule": "required",
+             "type": "bytes",
+             "id": 3
+            },
+            "operation_id": {
+             "rule": "required",
+             "type": "OperationID",
+             "id": 4
             }
            }
           },

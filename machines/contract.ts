@@ -101,6 +101,8 @@ export interface PersistedJob {
   consumed?: Record<string, number>;
   /** `retries`: retries spent by the chain of each task in flight that is a relaunch. */
   taskRetries?: Record<string, number>;
+  /** The job's `grace`, seconds: a scheduler whose file no longer lists the job gives its tasks this long. */
+  graceSeconds?: number;
   /** `retries`: relaunches waiting (their backoff, or a launch), as the retries their chains have spent. */
   pendingRetries?: number[];
   /** Paused through the control API (see PersistedState.paused); written only while paused. */
@@ -269,6 +271,10 @@ export type Notification =
   | { type: 'jobWaiting'; job: string; round: number; next?: number; parents?: string[] }
   /** `--jobs`: a start by the schedule came while the job's last round still ran (concurrency forbid). */
   | { type: 'startSkipped'; job: string; at: number }
+  /** `--jobs`: what a reload of the jobs file changed. */
+  | { type: 'jobsReloaded'; added: string[]; changed: string[]; removed: string[]; unchanged: string[]; skipped: string[] }
+  /** `--jobs`: a removed job (by a reload, or unknown to the file after a restart or takeover) has ended and is forgotten. */
+  | { type: 'jobRemoved'; job: string }
   | { type: 'suppressed'; roles?: string[] }
   | { type: 'revived'; roles?: string[] }
   | { type: 'reconcile'; tasks: number; attempt: number; implicit: boolean }
@@ -293,6 +299,13 @@ export type RuntimeEvent =
   | { type: 'framework.stopNow' }
   /** HA leader stepping down: stop without TEARDOWN so a standby carries on. */
   | { type: 'framework.handover' }
+  /**
+   * `--jobs`, SIGHUP: the jobs file as reloaded. Added jobs start, changed
+   * ones take their new definition from their next round, removed ones start
+   * no new round: their tasks get the job's grace, then are killed, and the
+   * job is forgotten.
+   */
+  | { type: 'jobs.reload'; jobs: readonly JobRun[] }
   | JobControlEvent;
 
 /**

@@ -229,6 +229,7 @@ export const frameworkMachine = base.extend({
     'job.pause': { actions: 'forwardToJob' },
     'job.resume': { actions: 'forwardToJob' },
     'job.kill': { actions: 'forwardToJob' },
+    'jobs.reload': { actions: 'forwardToJob' },
     'xstate.error.actor.job': {
       target: '.fatal',
       actions: [{ type: 'recordFatal', params: ({ event }) => ({ message: `job machine failed: ${String((event as { error?: unknown }).error)}` }) }, 'notifyFatal'],

@@ -503,9 +503,12 @@ const startNextRound = base.createAction(enqueueActions(({ context, event, enque
     }
     if (event.consumed !== undefined) position.consumed = { ...event.consumed };
   }
-  const next: JobContext = { ...context, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks, position };
+  // A reload's new definition takes effect with this round.
+  const config = context.nextConfig ?? context.config;
+  if (context.nextConfig !== undefined) enqueue.assign({ config, nextConfig: undefined });
+  const next: JobContext = { ...context, config, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks, position };
   enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, position });
-  enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: context.config.maxTasks, ...jobTag(context) } });
+  enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: config.maxTasks, ...jobTag(context) } });
   enqueue({ type: 'persist', params: persistParams(next) });
 }));
 
@@ -538,6 +541,12 @@ const releaseRetry = base.createAction(enqueueActions(({ context, enqueue }) => 
   const next: JobContext = { ...context, retryQueue: rest, retryCarry: [...context.retryCarry, first.spent], launchedInRound: context.launchedInRound - 1 };
   enqueue.assign({ retryQueue: next.retryQueue, retryCarry: next.retryCarry, launchedInRound: next.launchedInRound });
   enqueue({ type: 'persist', params: persistParams(next) });
+}));
+
+/** `--jobs` reload: keep the new definition for the next round; a change of trigger applies at once. */
+const updateDefinition = base.createAction(enqueueActions(({ event, enqueue }) => {
+  if (event.type !== 'job.update') return;
+  enqueue.assign({ nextConfig: event.config, triggered: event.triggered });
 }));
 
 /** `--jobs`: the job waits for a start; the supervisor gives it one that waited, or one its parents allow. */
@@ -615,6 +624,6 @@ export const jobActions = {
   recordSubscription, recordDisconnection, forgetFramework, loseAllTasks,
   reviveOffers, ensureSuppressed, declineOffers, launchOnOffers, forgetUnsentLaunch, launchPlanned, declinePlanned,
   inspectRestoredTasks, recordUpdate, killAllTasks, killAllNow, killRound, pause, resume, persistState, sweepTasks,
-  startNextRound, resumeRestored, finishRound, announceCooldown, reportIdle, releaseRetry,
+  startNextRound, resumeRestored, finishRound, announceCooldown, reportIdle, releaseRetry, updateDefinition,
   beginReconciliation, retryReconciliation, reconcileImplicitly, reconcileSilentTasks, reconcileAgentTasks,
 };

@@ -109,6 +109,8 @@ export interface JobContext {
   taskRetries: Record<string, number>;
   /** PRNG state of the retry backoff jitter. */
   rng: number;
+  /** `--jobs` reload: the definition the next round takes. */
+  nextConfig?: JobConfig;
 }
 
 export interface JobOutput {
@@ -138,7 +140,11 @@ export type JobEvent =
   /** `--jobs`: tasks the supervisor planned for this job on these offers (resources per task). */
   | { type: 'job.launch'; uses: { offer: Offer; tasks: Resource[][] }[] }
   /** `--jobs`: start a round now (the schedule or the parents say so). */
-  | { type: 'job.start'; at?: number; consumed?: Record<string, number> };
+  | { type: 'job.start'; at?: number; consumed?: Record<string, number> }
+  /** `--jobs` reload: the job's new definition, taken from its next round (`triggered` at once). */
+  | { type: 'job.update'; config: JobConfig; triggered: boolean }
+  /** `--jobs`: the job was removed: no new round; its tasks get the grace, then are killed. */
+  | { type: 'job.remove' };
 
 /** Tasks in flight (O(1)). */
 export function activeCount(context: Pick<JobContext, 'active'>): number {
@@ -208,6 +214,7 @@ function persistedJobOf(context: JobContext): PersistedJob {
     name: context.config.name, round: context.round, completedRounds: context.completedRounds, allFinished: context.allFinished,
     phase: context.phase, launchedInRound: context.launchedInRound, finishedInRound: context.finishedInRound,
     failedInRound: context.failedInRound, successfulRounds: context.successfulRounds, ...context.position,
+    graceSeconds: context.config.graceSeconds,
   };
   if (context.lastRoundOk !== undefined) job.lastRoundOk = context.lastRoundOk;
   if (context.paused) job.paused = true;

@@ -77,6 +77,9 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
           on: {
             'mesos.offers': { actions: 'declineOffers' },
             'job.drain': { target: '.draining' },
+            // --jobs: removed by a reload (or unknown to the file): drain like a stop.
+            'job.remove': { target: '.draining' },
+            'job.update': { actions: 'updateDefinition' },
             'job.pause': { actions: 'pause' },
             'job.resume': { actions: 'resume' },
           },
@@ -137,6 +140,8 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
             /** `--jobs`, a job with a schedule or parents: no round until the supervisor starts one. */
             idle: {
               entry: ['ensureSuppressed', 'reportIdle'],
+              // A reload took its schedule and parents away: back to rounds and cooldowns.
+              always: { guard: not('isTriggered'), target: 'cooldown' },
               on: {
                 'job.start': { target: 'round', actions: 'startNextRound' },
                 'job.runNow': { target: 'round', actions: 'startNextRound' },
@@ -161,7 +166,7 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
             draining: {
               entry: 'ensureSuppressed',
               always: { guard: 'noActiveTasks', target: '#job.stopped' },
-              on: { 'job.drain': {} },
+              on: { 'job.drain': {}, 'job.remove': {} },
               initial: 'grace',
               states: {
                 grace: { after: { grace: 'killing' } },

@@ -35,6 +35,8 @@ export interface JobSlot {
   pendingStart?: { at?: number; consumed?: Record<string, number> };
   /** The job actor's output once it ended. */
   output?: JobOutput;
+  /** Removed (by a reload, or unknown to the file): it drains and is then forgotten. */
+  removed?: true;
 }
 
 export interface SupervisorContext {
@@ -43,6 +45,8 @@ export interface SupervisorContext {
   slots: Record<string, JobSlot>;
   order: string[];
   connected: boolean;
+  /** The framework id of the current subscription (a job added by a reload starts with it). */
+  frameworkId?: string;
   /** Roles SUPPRESSed by us and not revived since. */
   suppressedRoles: string[];
   /** Where the agents of recent offers are (constraints need hostname and attributes). */
@@ -66,7 +70,7 @@ export type JobToSupervisorEvent =
   /** The job waits for a start (`idle`): after its first subscription and after every round. */
   | { type: 'job.idle'; job: string; round: number };
 
-export type SupervisorEvent = JobEvent | JobToSupervisorEvent | ClockDue | { type: `xstate.done.actor.${string}`; output?: unknown };
+export type SupervisorEvent = JobEvent | JobToSupervisorEvent | ClockDue | { type: 'jobs.reload'; jobs: readonly JobRun[] } | { type: `xstate.done.actor.${string}`; output?: unknown };
 
 export function jobActorId(name: string): string {
   return `job:${name}`;
@@ -132,7 +136,9 @@ export function demandOf(slot: JobSlot, ref: JobRef | undefined, agents: Readonl
   if (jobPhase(ref) !== 'launching') return undefined;
   const { context } = ref!.getSnapshot() as unknown as JobSnapshot;
   const { def } = slot;
-  const wanted = Math.max(0, Math.min(def.maxTasks - context.launchedInRound, def.maxTasks - context.active.size));
+  // The round in progress runs on the job's own definition (a reload changes it from the next round).
+  const { maxTasks, cpus, memMb, diskMb } = context.config;
+  const wanted = Math.max(0, Math.min(maxTasks - context.launchedInRound, maxTasks - context.active.size));
   if (wanted === 0) return undefined;
   const placed: Placement[] = [];
   for (const task of context.active.values()) {
@@ -142,8 +148,8 @@ export function demandOf(slot: JobSlot, ref: JobRef | undefined, agents: Readonl
   }
   return {
     job: def.name, priority: def.priority, wanted, role: def.role,
-    needs: { cpus: def.cpus, memMb: def.memMb, ...(def.diskMb !== undefined ? { diskMb: def.diskMb } : {}) },
-    constraints: def.constraints, placed, roundSize: def.maxTasks,
+    needs: { cpus, memMb, ...(diskMb !== undefined ? { diskMb } : {}) },
+    constraints: def.constraints, placed, roundSize: maxTasks,
   };
 }
 

@@ -26,10 +26,11 @@
  *   rounds; every task finished only if every job's last round succeeded.
  */
 import { enqueueActions, setup } from 'xstate';
-import type { Notification, SendCallParams } from '../contract.js';
+import type { JobRun, Notification, SendCallParams } from '../contract.js';
 import type { TaskInfo } from '../../src/mesos/types.js';
 import { acceptCall, acknowledgeCall, declineCall, killCall, launchOperation, reviveCall, suppressCall } from '../policy/calls.js';
 import { consume, isReady } from '../policy/dependencies.js';
+import { diffJobs, sameData } from '../policy/jobs-diff.js';
 import { planSharedOffers } from '../policy/offer-share.js';
 import { decideStart } from '../policy/schedule.js';
 import { isTerminalState } from '../policy/task-status.js';
@@ -41,8 +42,24 @@ import {
   type JobRef, type JobSlot, type SupervisorContext, type SupervisorEvent, type SupervisorInput,
 } from './supervisor.context.js';
 
+/**
+ * A job the restored state knows and the file does not (the file changed
+ * while the scheduler was down, or a new leader runs another file): it is
+ * run only to drain its tasks (the framework's grace, then kill).
+ */
+function unknownJob(input: SupervisorInput, name: string, graceSeconds: number | undefined): JobRun {
+  return { ...input.config, name, labels: {}, constraints: [], after: [], priority: 0, graceSeconds: graceSeconds ?? input.config.graceSeconds };
+}
+
 function initialContext(input: SupervisorInput): SupervisorContext {
   const slots: Record<string, JobSlot> = {};
+  const order: string[] = [];
+  const known = new Set(input.jobs.map((j) => j.name));
+  for (const own of input.restored?.jobs ?? []) {
+    if (known.has(own.name)) continue;
+    slots[own.name] = { def: unknownJob(input, own.name, own.graceSeconds), actorId: jobActorId(own.name), wanted: false, successes: 0, consumed: {}, removed: true };
+    order.push(own.name);
+  }
   for (const def of input.jobs) {
     const own = input.restored?.jobs?.find((j) => j.name === def.name);
     const slot: JobSlot = { def, actorId: jobActorId(def.name), wanted: false, successes: own?.successfulRounds ?? 0, consumed: { ...(own?.consumed ?? {}) } };
@@ -50,7 +67,7 @@ function initialContext(input: SupervisorInput): SupervisorContext {
     slots[def.name] = slot;
   }
   const context: SupervisorContext = {
-    timing: input.timing, slots, order: input.jobs.map((j) => j.name), connected: false, suppressedRoles: [],
+    timing: input.timing, slots, order: [...order, ...input.jobs.map((j) => j.name)], connected: false, suppressedRoles: [],
     agents: {}, rotation: 0, now: input.now ?? 0, stopping: false,
   };
   if (input.restored !== undefined) context.restored = input.restored;
@@ -86,20 +103,22 @@ function updateSlot(context: SupervisorContext, name: string, change: Partial<Jo
 // ---------------------------------------------------------------------------
 // Jobs and clocks
 
+/** A job actor's input (a restored state is added by the caller). */
+function spawnInput(context: SupervisorContext, def: JobRun) {
+  return { config: def, timing: context.timing, role: def.role, now: context.now, shared: true, triggered: def.schedule !== undefined || def.after.length > 0 };
+}
+
 const spawnJobs = base.createAction(enqueueActions(({ context, enqueue }) => {
   enqueue.assign(({ spawn }) => {
     for (const name of context.order) {
-      const { def } = context.slots[name]!;
+      const { def, removed } = context.slots[name]!;
       const restored = jobStateOf(context.restored, name);
+      const input = spawnInput(context, def);
       spawn('job', {
         id: jobActorId(name),
-        input: {
-          config: def, timing: context.timing, role: def.role, now: context.now, shared: true,
-          triggered: def.schedule !== undefined || def.after.length > 0,
-          ...(restored !== undefined ? { restored } : {}),
-        },
+        input: { ...input, triggered: removed === true || input.triggered, ...(restored !== undefined ? { restored } : {}) },
       });
-      if (def.schedule !== undefined) {
+      if (def.schedule !== undefined && removed !== true) {
         const own = context.restored?.jobs?.find((j) => j.name === name);
         spawn('clock', {
           id: clockActorId(name),
@@ -112,6 +131,71 @@ const spawnJobs = base.createAction(enqueueActions(({ context, enqueue }) => {
       }
     }
     return {};
+  });
+}));
+
+/** Jobs unknown to the file drain at once (their tasks get the grace, then are killed). */
+const removeUnknownJobs = base.createAction(enqueueActions(({ context, enqueue }) => {
+  for (const name of context.order) if (context.slots[name]!.removed === true) enqueue.sendTo(jobActorId(name), { type: 'job.remove' });
+}));
+
+/**
+ * SIGHUP (`jobs.reload`): added jobs start (with the framework id, at once
+ * when subscribed), changed ones take the change from their next round (a
+ * changed schedule restarts the job's clock from its last start), removed
+ * ones drain and are then forgotten. A job added back while its removal still
+ * drains is skipped (reload again once it is gone).
+ */
+const reloadJobs = base.createAction(enqueueActions(({ context, event, self, enqueue }) => {
+  if (event.type !== 'jobs.reload' || context.stopping) return;
+  const live = context.order.filter((n) => context.slots[n]!.removed !== true && context.slots[n]!.output === undefined);
+  const diff = diffJobs(live.map((n) => context.slots[n]!.def), event.jobs);
+  const slots = { ...context.slots };
+  const order = [...context.order];
+  const skipped: string[] = [];
+  for (const def of diff.added) {
+    if (slots[def.name] !== undefined && slots[def.name]!.output === undefined) {
+      skipped.push(def.name);
+      continue;
+    }
+    slots[def.name] = { def, actorId: jobActorId(def.name), wanted: false, successes: 0, consumed: {} };
+    if (!order.includes(def.name)) order.push(def.name);
+    enqueue.spawnChild('job', { id: jobActorId(def.name), input: spawnInput(context, def) });
+    if (def.schedule !== undefined) enqueue.spawnChild('clock', { id: clockActorId(def.name), input: { job: def.name, schedule: def.schedule, now: context.now } });
+    if (context.connected && context.frameworkId !== undefined) {
+      enqueue.sendTo(jobActorId(def.name), { type: 'job.subscribed', frameworkId: context.frameworkId, resubscribe: false });
+    }
+  }
+  for (const { before, after } of diff.changed) {
+    slots[after.name] = { ...slots[after.name]!, def: after };
+    const triggered = after.schedule !== undefined || after.after.length > 0;
+    enqueue.sendTo(jobActorId(after.name), { type: 'job.update', config: after, triggered });
+    if (!sameData(before.schedule, after.schedule)) {
+      if (before.schedule !== undefined) enqueue.stopChild(clockActorId(after.name));
+      if (after.schedule !== undefined) {
+        const position = (refOf(self, slots[after.name]!)?.getSnapshot() as { context?: { position?: { lastStartAt?: number; anchorAt?: number } } } | undefined)?.context?.position;
+        enqueue.spawnChild('clock', {
+          id: clockActorId(after.name),
+          input: {
+            job: after.name, schedule: after.schedule, now: context.now,
+            ...(position?.lastStartAt !== undefined ? { lastStartAt: position.lastStartAt, anchorAt: position.lastStartAt } : {}),
+          },
+        });
+      }
+    }
+  }
+  for (const def of diff.removed) {
+    slots[def.name] = { ...slots[def.name]!, removed: true };
+    if (def.schedule !== undefined) enqueue.stopChild(clockActorId(def.name));
+    enqueue.sendTo(jobActorId(def.name), { type: 'job.remove' });
+  }
+  enqueue.assign({ slots, order });
+  enqueue({
+    type: 'notify',
+    params: {
+      type: 'jobsReloaded', added: diff.added.map((j) => j.name).filter((n) => !skipped.includes(n)), changed: diff.changed.map((c) => c.after.name),
+      removed: diff.removed.map((j) => j.name), unchanged: diff.unchanged.map((j) => j.name), skipped,
+    },
   });
 }));
 
@@ -137,7 +221,7 @@ const controlJob = base.createAction(enqueueActions(({ context, event, enqueue }
 }));
 
 const recordConnection = base.createAction(enqueueActions(({ event, enqueue }) => {
-  if (event.type === 'job.subscribed') enqueue.assign({ connected: true });
+  if (event.type === 'job.subscribed') enqueue.assign({ connected: true, frameworkId: event.frameworkId });
   else if (event.type === 'job.disconnected' || event.type === 'job.frameworkRemoved') enqueue.assign({ connected: false });
 }));
 
@@ -151,6 +235,13 @@ const recordJobEnded = base.createAction(enqueueActions(({ context, event, self,
   // A round cut short with failed (or killed) tasks is not a success.
   const last = (refOf(self, slot)?.getSnapshot() as { context?: { phase: string; failedInRound: number } } | undefined)?.context;
   const cutShort = last !== undefined && last.phase === 'round' && last.failedInRound > 0;
+  if (slot.removed === true) {
+    // A removed job is forgotten once it has drained.
+    const { [name]: _gone, ...slots } = context.slots;
+    enqueue.assign({ slots, order: context.order.filter((n) => n !== name) });
+    enqueue({ type: 'notify', params: { type: 'jobRemoved', job: name } });
+    return;
+  }
   enqueue.assign({ slots: updateSlot(context, name, { output, ...(cutShort ? { lastRoundOk: false } : {}) }) });
 }));
 
@@ -366,13 +457,13 @@ const recordRoundFinished = base.createAction(enqueueActions(({ context, event, 
 
 export const supervisorMachine = base.extend({
   actions: {
-    spawnJobs, stopClocks, forwardToJobs, controlJob, recordConnection, recordJobEnded, setResult,
+    spawnJobs, removeUnknownJobs, reloadJobs, stopClocks, forwardToJobs, controlJob, recordConnection, recordJobEnded, setResult,
     recordOffersWanted, planOffers, collectLaunches, routeUpdate, startOnSchedule, startWhenIdle, recordRoundFinished,
   },
 }).createMachine({
   id: 'supervisor',
   context: ({ input }) => initialContext(input),
-  entry: 'spawnJobs',
+  entry: ['spawnJobs', 'removeUnknownJobs'],
   on: {
     'job.subscribed': { actions: ['recordConnection', 'forwardToJobs'] },
     'job.disconnected': { actions: ['recordConnection', 'forwardToJobs'] },
@@ -391,6 +482,7 @@ export const supervisorMachine = base.extend({
     'job.pause': { actions: 'controlJob' },
     'job.resume': { actions: 'controlJob' },
     'job.kill': { actions: 'controlJob' },
+    'jobs.reload': { actions: 'reloadJobs' },
     'xstate.done.actor.*': { actions: 'recordJobEnded' },
   },
   initial: 'running',

@@ -1,22 +1,28 @@
 /**
  * `--jobs`: one PersistedState for every job. Each job actor persists its own
  * state (its round, its tasks, and its entry in `jobs`: schedule position,
- * successes, consumed parent rounds); this combines the newest state of every
- * job into the one state the store writes: every job's entry in `jobs`, every
- * job's tasks in `tasks` (each naming its job), the top-level round fields
- * summing them up.
+ * successes, consumed parent rounds, retries); this combines the newest state
+ * of every job into the one state the store writes: every job's entry in
+ * `jobs`, every job's tasks in `tasks` (each naming its job), the top-level
+ * round fields summing them up, and the digest of the jobs file.
  *
  * Write-ahead is kept: a job's persist gives a combined persist at once, in
- * the same order. The states are read lazily, when the store writes.
+ * the same order. Whole states are read lazily, when the store writes one.
+ * The jobs are those of the file, plus those the restored state knows and the
+ * file does not, and those a reload removed, until they are forgotten (their
+ * tasks have ended).
  */
 import type { JobRun, PersistedJob, PersistedState, PersistParams, StateDelta } from '../../machines/contract.js';
 import { jobStateOf } from '../../machines/supervisor/supervisor.context.js';
 
+type Latest = { readonly state: PersistedState; readonly delta?: StateDelta };
+
 export class JobsStateCombiner {
   private readonly frameworkName: string;
-  private readonly jobs: readonly JobRun[];
+  /** Every job in the state, in order, with its definition (none for one only the restored state knows). */
+  private readonly defs = new Map<string, JobRun | undefined>();
   /** The newest persist of each job (lazy states), or its part of the restored state. */
-  private readonly latest = new Map<string, { readonly state: PersistedState; readonly delta?: StateDelta }>();
+  private readonly latest = new Map<string, Latest>();
   /** When each job's current cooldown ends (its state says only that it is in one). */
   private readonly cooldowns = new Map<string, { round: number; until: number }>();
   private frameworkId: string | undefined;
@@ -24,34 +30,58 @@ export class JobsStateCombiner {
 
   constructor(options: { frameworkName: string; jobs: readonly JobRun[]; restored?: PersistedState; digest?: string }) {
     this.frameworkName = options.frameworkName;
-    this.jobs = options.jobs;
     this.digest = options.digest;
     this.frameworkId = options.restored?.frameworkId;
-    for (const job of options.jobs) {
-      const state = jobStateOf(options.restored, job.name);
-      if (state !== undefined) this.latest.set(job.name, { state });
+    for (const own of options.restored?.jobs ?? []) this.defs.set(own.name, undefined);
+    for (const job of options.jobs) this.defs.set(job.name, job);
+    for (const name of this.defs.keys()) {
+      const state = jobStateOf(options.restored, name);
+      if (state !== undefined) this.latest.set(name, { state });
     }
+  }
+
+  /** The names of the jobs in the state. */
+  names(): string[] {
+    return [...this.defs.keys()];
+  }
+
+  /** A reload: new and changed definitions; removed jobs stay until forgotten. */
+  setJobs(jobs: readonly JobRun[]): void {
+    for (const job of jobs) this.defs.set(job.name, job);
   }
 
   /** A job's persist → the persist of the whole state. `at`: when it was made (stamps cooldown ends). */
   persist(params: PersistParams, at: number): PersistParams {
     const name = params.delta?.header.frameworkName ?? params.state.frameworkName;
     this.latest.set(name, params);
-    const fromDelta = params.delta !== undefined;
-    if (fromDelta) this.frameworkId = params.delta.header.frameworkId;
-    let state: PersistedState | undefined;
-    const build = (): PersistedState => {
-      if (!fromDelta) this.frameworkId = params.state.frameworkId;
-      state ??= this.combine(at);
-      return state;
-    };
-    if (params.delta === undefined) return { get state() { return build(); } };
-    const delta: StateDelta = {
+    if (!this.defs.has(name)) this.defs.set(name, undefined);
+    if (params.delta !== undefined) this.frameworkId = params.delta.header.frameworkId;
+    const fromState = params.delta === undefined ? params : undefined;
+    const delta: StateDelta | undefined = params.delta === undefined ? undefined : {
       header: this.header(at),
       upsert: params.delta.upsert.map((t) => ({ ...t, job: name })),
       remove: params.delta.remove,
     };
-    return { delta, get state() { return build(); } };
+    return this.change(at, delta, fromState);
+  }
+
+  /** A removed job has ended: it leaves the state, with whatever tasks it still had there. */
+  forget(name: string, at: number): PersistParams {
+    const tasks = this.latest.get(name)?.state.tasks ?? [];
+    this.defs.delete(name);
+    this.latest.delete(name);
+    this.cooldowns.delete(name);
+    return this.change(at, { header: this.header(at), upsert: [], remove: tasks.map((t) => t.taskId) });
+  }
+
+  private change(at: number, delta: StateDelta | undefined, fromState?: Latest): PersistParams {
+    let state: PersistedState | undefined;
+    const build = (): PersistedState => {
+      if (fromState !== undefined) this.frameworkId = fromState.state.frameworkId;
+      state ??= this.combine(at);
+      return state;
+    };
+    return delta === undefined ? { get state() { return build(); } } : { delta, get state() { return build(); } };
   }
 
   private entryOf(name: string, at: number): PersistedJob | undefined {
@@ -59,7 +89,7 @@ export class JobsStateCombiner {
     if (latest === undefined) return undefined;
     // The header of a delta is cheap; the whole state is built only without one.
     const state = latest.delta?.header ?? latest.state;
-    const def = this.jobs.find((j) => j.name === name);
+    const def = this.defs.get(name);
     const own = state.jobs?.find((j) => j.name === name);
     const entry: PersistedJob = own !== undefined ? { ...own } : {
       name, round: state.round, completedRounds: state.completedRounds, allFinished: state.allFinished, phase: state.phase,
@@ -78,8 +108,8 @@ export class JobsStateCombiner {
 
   private header(at: number): Omit<PersistedState, 'tasks'> {
     const jobs: PersistedJob[] = [];
-    for (const job of this.jobs) {
-      const entry = this.entryOf(job.name, at);
+    for (const name of this.defs.keys()) {
+      const entry = this.entryOf(name, at);
       if (entry !== undefined) jobs.push(entry);
     }
     const header: Omit<PersistedState, 'tasks'> = {
@@ -98,8 +128,8 @@ export class JobsStateCombiner {
 
   private combine(at: number): PersistedState {
     const tasks = [];
-    for (const job of this.jobs) {
-      for (const task of this.latest.get(job.name)?.state.tasks ?? []) tasks.push({ ...task, job: job.name });
+    for (const name of this.defs.keys()) {
+      for (const task of this.latest.get(name)?.state.tasks ?? []) tasks.push({ ...task, job: name });
     }
     return { ...this.header(at), tasks };
   }

@@ -140,6 +140,16 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
       log.info({ job: n.job, round: n.round, parents: n.parents }, `${jobPrefix(n.job)}waiting ${why}, holding no resources`);
       return;
     }
+    case 'jobsReloaded': {
+      const lists: [string, string[]][] = [['added', n.added], ['changed (from their next round)', n.changed], ['removed (grace, then kill)', n.removed], ['unchanged', n.unchanged]];
+      const parts = lists.filter(([, names]) => names.length > 0).map(([what, names]) => `${what}: ${names.join(', ')}`);
+      log.info({ added: n.added, changed: n.changed, removed: n.removed, unchanged: n.unchanged }, `jobs file reloaded; ${parts.join('; ')}`);
+      if (n.skipped.length > 0) log.warn({ skipped: n.skipped }, `not added again while their removal still drains: ${n.skipped.join(', ')} (reload once they are gone)`);
+      return;
+    }
+    case 'jobRemoved':
+      log.info({ job: n.job }, `${jobPrefix(n.job)}removed: its tasks have ended, the job is forgotten`);
+      return;
     case 'startSkipped':
       log.warn({ job: n.job, at: new Date(n.at).toISOString() }, `${jobPrefix(n.job)}skipped the start due at ${new Date(n.at).toISOString()}: its last round still runs (concurrency forbid)`);
       signals.emit('startSkipped', { job: n.job });

@@ -21,6 +21,8 @@ import { buildFrameworkMachine } from '../../machines/index.js';
 import { jobOfTask, rolesOf } from '../../machines/supervisor/supervisor.context.js';
 import { CallQueue } from './call-order.js';
 import { JobsStateCombiner } from './jobs-state.js';
+import { jobsDigest } from '../jobs/digest.js';
+import { reloadOnHangup } from './jobs-reload.js';
 import { stateForCluster } from './cluster-identity.js';
 import { handleNotification } from './notifications.js';
 import { OfferTracker } from './offer-tracker.js';
@@ -38,6 +40,8 @@ export interface RunDeps {
   status?: SchedulerStatus;
   /** SIGINT/SIGTERM come from here; default the process. */
   signalSource?: SignalSource;
+  /** SIGHUP (`--jobs`: reload the file) comes from here; default the process. */
+  hangupSource?: SignalSource;
   now?: () => number;
   seed?: number;
   timing?: Partial<Timing>;
@@ -218,11 +222,17 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
 
   const runId = newRunId();
   const jobs = config.jobs?.map((job) => ({ ...job, runId }));
+  const digest = config.jobs === undefined ? undefined : jobsDigest(config.jobs);
   // --jobs: every job persists its own part; the combiner makes the one state the store keeps.
   const combiner = jobs === undefined ? undefined : new JobsStateCombiner({
-    frameworkName: config.job.name, jobs, ...(restored ? { restored } : {}),
+    frameworkName: config.job.name, jobs, ...(restored ? { restored } : {}), ...(digest !== undefined ? { digest } : {}),
   });
-  const jobNames = jobs?.map((j) => j.name) ?? [];
+  let jobNames = combiner?.names() ?? [];
+  if (restored?.jobsDigest !== undefined && digest !== undefined && restored.jobsDigest !== digest) {
+    const unknown = (restored.jobs ?? []).map((j) => j.name).filter((name) => !config.jobs!.some((d) => d.name === name));
+    log.warn({ before: restored.jobsDigest, now: digest, unknown },
+      `the jobs file differs from the one ${store.description} was written with (digest ${restored.jobsDigest.slice(0, 19)}, now ${digest.slice(0, 19)}): jobs it no longer lists are stopped (their grace, then kill)${unknown.length > 0 ? `: ${unknown.join(', ')}` : ''}, the others carry on`);
+  }
 
   /** The runtime's part of a persisted header: when it was written and, in cooldown, when the cooldown ends. */
   const stamp = <H extends Omit<PersistedState, 'tasks'>>(header: H, at: number): H => {
@@ -246,9 +256,17 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
       const at = now();
       writer.write(stampedChange(combiner === undefined ? params : combiner.persist(params, at), at, stamp));
     },
-    notify: (notification) => handleNotification(notification, {
-      log, signals, status, now, ...(jobs !== undefined ? { jobOf: (taskId: string) => jobOfTask(taskId, jobNames) } : {}),
-    }),
+    notify: (notification) => {
+      handleNotification(notification, {
+        log, signals, status, now, ...(jobs !== undefined ? { jobOf: (taskId: string) => jobOfTask(taskId, jobNames) } : {}),
+      });
+      // A removed job has drained: it leaves the state.
+      if (notification.type === 'jobRemoved' && combiner !== undefined) {
+        const at = now();
+        writer.write(stampedChange(combiner.forget(notification.job, at), at, stamp));
+        jobNames = combiner.names();
+      }
+    },
     ...(deps.inspectTask ? { inspectTask: deps.inspectTask } : {}),
   }, { jobs: jobs !== undefined });
 
@@ -262,7 +280,7 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
   };
   if (jobs !== undefined) {
     log.info({ master: source.description, framework: config.job.name, jobs: jobNames },
-      `starting framework ${config.job.name} with ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${jobNames.join(', ')}) against ${source.description}`);
+      `starting framework ${config.job.name} with ${jobs.length} job${jobs.length === 1 ? '' : 's'} (${jobs.map((j) => j.name).join(', ')}) against ${source.description}`);
   } else {
     log.info({ master: source.description, framework: config.job.name, rounds: config.job.rounds, maxTasks: config.job.maxTasks },
       `starting framework ${config.job.name} against ${source.description}`);
@@ -279,6 +297,15 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     log, deps.stopMode === 'handover' ? undefined : config.job.graceSeconds, deps.signalSource,
   );
   deps.onStarted?.((event) => actor.send(event));
+  const removeReload = config.jobsFile === undefined || combiner === undefined ? () => {} : reloadOnHangup({
+    file: config.jobsFile, username: config.job.user, runId, roles: rolesOf(config.jobs ?? []), log,
+    ...(deps.hangupSource ? { source: deps.hangupSource } : {}),
+    reload: (runs) => {
+      combiner.setJobs(runs);
+      jobNames = combiner.names();
+      sendToMachine({ type: 'jobs.reload', jobs: runs });
+    },
+  });
   let output: FrameworkOutput;
   try {
     try {
@@ -286,6 +313,7 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
       output = (await toPromise(actor)) as FrameworkOutput;
     } finally {
       removeSignalHandlers();
+      removeReload();
       actor.stop();
       await writer.flush().catch(() => {
         // logged by the writer; the calls that waited for it are dropped

@@ -173,6 +173,65 @@ describe('--jobs', () => {
     assert.equal(new Set(spread).size, 3, 'one spread task per rack');
   });
 
+  it('SIGHUP reloads the file: added jobs start, changed ones change from their next round, removed ones drain; a bad file changes nothing', async (t) => {
+    const cluster = await withCluster(t);
+    const dir = scratch(t);
+    const file = join(dir, 'jobs.yaml');
+    writeFileSync(file, [
+      'jobs:',
+      '  - { name: stay, cmd: "true", maxtasks: 1, wait: 1 }',
+      '  - { name: gone, cmd: sleep 60, maxtasks: 1, grace: 1s }',
+      '',
+    ].join('\n'));
+    const cli = runCli(t, ['--master', cluster.masters[0]!.hostPort, '--jobs', file]);
+    await cli.waitFor((l) => /^task gone-r1-t1-\S+ in state TASK_RUNNING$/.test(String(l.msg)), 'the job to remove running');
+    writeFileSync(file, [
+      'jobs:',
+      '  - { name: stay, cmd: "true", maxtasks: 2, wait: 1 }',
+      '  - { name: new, cmd: "true", maxtasks: 1, rounds: 1 }',
+      '',
+    ].join('\n'));
+    cli.child.kill('SIGHUP');
+    await cli.waitFor((l) => l.msg === 'jobs file reloaded; added: new; changed (from their next round): stay; removed (grace, then kill): gone', 'the reload');
+    await cli.waitFor((l) => l.msg === 'job gone: removed: its tasks have ended, the job is forgotten', 'the removed job forgotten');
+    await cli.waitFor((l) => l.msg === 'job new: round 1 done: 1 finished, 0 failed', 'the added job');
+    await cli.waitFor((l) => l.job === 'stay' && /^job stay: round \d+: launching 2 tasks$/.test(String(l.msg)), 'the changed job with its new maxtasks');
+    const gone = cluster.tasks().filter((x) => x.taskId.startsWith('gone-'));
+    assert.deepEqual(gone.map((x) => x.state), ['TASK_KILLED'], 'the removed job\'s task killed after its grace');
+    assert.equal(launched(cluster).filter(({ task }) => task.name === 'gone').length, 1, 'no new round of the removed job');
+
+    // A bad file: reported, and the jobs in force stay.
+    writeFileSync(file, 'jobs:\n  - { name: stay, maxtasks: zero }\n');
+    const before = cli.lines.length;
+    cli.child.kill('SIGHUP');
+    await cli.waitFor((l) => /not reloaded \(1 problem\): the jobs in force stay$/.test(String(l.msg)), 'the bad file reported');
+    assert.ok(cli.lines.slice(before).some((l) => /jobs\.yaml:2:\d+: job 'stay', maxtasks: /.test(String(l.msg))), cli.messages().slice(before).join('\n'));
+    const rounds = cli.lines.filter((l) => l.job === 'stay' && /round \d+ done/.test(String(l.msg))).length;
+    await cli.waitFor((l) => l.job === 'stay' && /round \d+ done/.test(String(l.msg)) && cli.lines.filter((x) => x.job === 'stay' && /round \d+ done/.test(String(x.msg))).length > rounds, 'the job in force carrying on');
+    cli.child.kill('SIGTERM');
+    const { code } = await cli.exited;
+    assert.equal(code, 0, cli.messages().join('\n') + cli.stderr());
+  });
+
+  it('after a restart with a changed file, jobs it no longer lists are stopped (grace, then kill), the others carry on', async (t) => {
+    const cluster = await withCluster(t);
+    const dir = scratch(t);
+    const file = join(dir, 'jobs.yaml');
+    const stateFile = join(dir, 'state.json');
+    writeFileSync(file, 'jobs:\n  - { name: old, cmd: sleep 60, maxtasks: 1, rounds: 1, grace: 1s }\n');
+    const args = ['--master', cluster.masters[0]!.hostPort, '--jobs', file, '--state-file', stateFile];
+    const first = runCli(t, args, { stateFile: false });
+    await first.waitFor((l) => /^task old-r1-t1-\S+ in state TASK_RUNNING$/.test(String(l.msg)), 'the old job running');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    writeFileSync(file, 'jobs:\n  - { name: fresh, cmd: "true", maxtasks: 1, rounds: 1 }\n');
+    const second = runCli(t, args, { stateFile: false });
+    const { code } = await second.exited;
+    assert.equal(code, 0, second.messages().join('\n') + second.stderr());
+    assert.ok(second.messages().some((m) => /^the jobs file differs from the one state file \S+ was written with \(digest \S+, now \S+\): jobs it no longer lists are stopped \(their grace, then kill\): old, the others carry on$/.test(m)), second.messages().join('\n'));
+    assert.deepEqual(cluster.tasks().map((x) => [x.taskId.replace(/-r1-t1-\w+$/, ''), x.state]).sort(), [['fresh', 'TASK_FINISHED'], ['old', 'TASK_KILLED']]);
+  });
+
   it('refuses a bad file with one line per problem, exit 2, and nothing sent to the master', async (t) => {
     const cluster = await withCluster(t);
     const dir = scratch(t);

@@ -278,3 +278,51 @@ test('retries: a task we kill on stop is never retried', async () => {
   const output = (await toPromise(h.actor)) as FrameworkOutput;
   assert.equal(output.exitCode, 1, 'a round ended by our stop is not a success');
 });
+
+test('reload: an added job starts, a changed one takes the change from its next round, a removed one drains and is forgotten', () => {
+  const h = createHarness({
+    jobs: [
+      jobRun({ name: 'stay', maxTasks: 1, rounds: 0, waitSeconds: 5 }),
+      jobRun({ name: 'gone', maxTasks: 1, rounds: 0, graceSeconds: 2 }),
+    ],
+  }).start();
+  h.subscribed();
+  h.offers(h.offer('agent-1', 4, 4096));
+  const [stayTask] = launchedOf(h, 'stay');
+  const [goneTask] = launchedOf(h, 'gone');
+  h.update(h.status(goneTask!, 'TASK_RUNNING'));
+  h.send({ type: 'jobs.reload', jobs: [jobRun({ name: 'stay', maxTasks: 2, rounds: 0, waitSeconds: 5 }), jobRun({ name: 'new', maxTasks: 1, rounds: 1 })] });
+  assert.deepEqual(h.notes('jobsReloaded').map(({ added, changed, removed }) => ({ added, changed, removed })), [{ added: ['new'], changed: ['stay'], removed: ['gone'] }]);
+  assert.deepEqual(roundsStarted(h, 'new'), [1], 'the added job starts at once (subscribed)');
+  // The removed job's task gets its grace, then is killed; then the job is forgotten.
+  assert.equal(h.calls('KILL').length, 0);
+  h.advance(2000);
+  assert.deepEqual(h.calls('KILL').map((c) => c.kill?.task_id.value), [goneTask]);
+  h.update(h.status(goneTask!, 'TASK_KILLED'));
+  assert.deepEqual(h.notes('jobRemoved').map((n) => n.job), ['gone']);
+  assert.equal(h.notes('taskRetry').length, 0);
+  // The changed job: its round in progress keeps 1 task; the next round has 2.
+  finishAll(h, 'TASK_FINISHED', [stayTask!]);
+  h.advance(5000);
+  assert.deepEqual(roundsStarted(h, 'stay'), [1, 2]);
+  assert.deepEqual(h.notes('roundStarted').filter((n) => n.job === 'stay').map((n) => n.tasks), [1, 2]);
+  h.offers(h.offer('agent-1', 4, 4096));
+  assert.equal(launchedOf(h, 'stay').length, 3);
+});
+
+test('restored jobs the file no longer lists drain (grace, then kill) and are forgotten; the others carry on', () => {
+  const restored: PersistedState = {
+    version: 1, frameworkName: 'etl', frameworkId: 'fw-1', round: 1, completedRounds: 0, allFinished: true, phase: 'round',
+    tasks: [{ taskId: 'old-r1-t1-x', agentId: 'agent-1', round: 1, index: 1, state: 'TASK_RUNNING', job: 'old' }],
+    jobs: [{ name: 'old', round: 1, completedRounds: 0, allFinished: true, phase: 'round', launchedInRound: 1 }],
+    jobsDigest: 'another',
+  };
+  const h = createHarness({ restored, job: { graceSeconds: 3 }, jobs: [jobRun({ name: 'fresh', maxTasks: 1, rounds: 1 })] }).start();
+  h.subscribed();
+  assert.deepEqual(roundsStarted(h, 'fresh'), [1]);
+  assert.deepEqual(launchedOf(h, 'old'), []);
+  h.advance(3000);
+  assert.deepEqual(h.calls('KILL').map((c) => c.kill?.task_id.value), ['old-r1-t1-x'], 'killed after the grace, not at once');
+  h.update(h.status('old-r1-t1-x', 'TASK_KILLED'));
+  assert.deepEqual(h.notes('jobRemoved').map((n) => n.job), ['old']);
+});

@@ -6,7 +6,7 @@
  */
 import type { ExecutorInfo, OfferID, TaskGroupInfo, TaskInfo } from '../mesos/types.js';
 import type { FrameworkRecord, OfferRecord } from './model.js';
-import { addBags, containsBag, emptyBag, formatBag, resourcesToBag, ResourceError, type ResourceBag } from './resources.js';
+import { addBags, containsBag, emptyBag, formatBag, resourcesToBag, ResourceError, scalarTotals, type ResourceBag } from './resources.js';
 
 /** Mesos' smallest executor (src/master/constants.hpp MIN_CPUS, MIN_MEM). */
 const MIN_EXECUTOR_CPUS = 0.01;
@@ -149,11 +149,13 @@ export function validateTaskGroup(
     }
   }
   const has = (name: string): boolean => (executor.resources ?? []).some((r) => r.name === name);
-  if (!has('cpus') || executorBag.cpus < MIN_EXECUTOR_CPUS) {
-    return { error: `Executor '${executorId}' uses less CPUs (${has('cpus') ? executorBag.cpus : 'None'}) than the minimum required (${MIN_EXECUTOR_CPUS})` };
+  // Reserved and unreserved count alike.
+  const executorScalars = scalarTotals(executorBag);
+  if (!has('cpus') || executorScalars.cpus < MIN_EXECUTOR_CPUS) {
+    return { error: `Executor '${executorId}' uses less CPUs (${has('cpus') ? executorScalars.cpus : 'None'}) than the minimum required (${MIN_EXECUTOR_CPUS})` };
   }
-  if (!has('mem') || executorBag.mem < MIN_EXECUTOR_MEM) {
-    return { error: `Executor '${executorId}' uses less memory (${has('mem') ? `${executorBag.mem}MB` : 'None'}) than the minimum required (${MIN_EXECUTOR_MEM}MB)` };
+  if (!has('mem') || executorScalars.mem < MIN_EXECUTOR_MEM) {
+    return { error: `Executor '${executorId}' uses less memory (${has('mem') ? `${executorScalars.mem}MB` : 'None'}) than the minimum required (${MIN_EXECUTOR_MEM}MB)` };
   }
   if (!has('disk')) return { error: `Executor '${executorId}' uses no disk` };
   let total = tasks.reduce((acc, b) => addBags(acc, b), emptyBag());

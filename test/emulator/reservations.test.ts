@@ -81,6 +81,26 @@ for (const format of ['json', 'protobuf'] as const) {
     offer = await nextOffer(sub, mark);
     assert.equal(scalarOf(reservedOf(offer), 'mem'), 64, 'the unused reserved part is offered again');
 
+    // So may a task group and its default executor.
+    mark = sub.events.length;
+    const executor = {
+      type: 'DEFAULT' as const, executor_id: { value: 'reserved-executor' }, framework_id: { value: sub.frameworkId },
+      resources: [reserved('mem', 32), { name: 'cpus', type: 'SCALAR' as const, scalar: { value: 0.1 } }, { name: 'disk', type: 'SCALAR' as const, scalar: { value: 10 } }],
+    };
+    const member = { ...commandTask('group-on-reserved', offer, 'sleep 100'), resources: [reserved('mem', 32), { name: 'cpus', type: 'SCALAR' as const, scalar: { value: 0.1 } }] };
+    assert.equal((await accept(url, sub, offer, [{ type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks: [member] } } }], format)).status, 202);
+    await updateOf(sub, 'group-on-reserved', 'TASK_RUNNING', mark);
+    offer = await nextOffer(sub, mark);
+    assert.equal(reservedOf(offer).length, 0, 'all of the reserved mem is in use');
+    await post(url, { type: 'KILL', framework_id: { value: sub.frameworkId }, kill: { task_id: { value: 'group-on-reserved' } } }, { streamId: sub.streamId, format });
+    await updateOf(sub, 'group-on-reserved', 'TASK_KILLED', mark);
+    offer = await eventually(async () => {
+      const o = await nextOffer(sub, sub.events.length - 1);
+      if (scalarOf(reservedOf(o), 'mem') === 64) return o;
+      await post(url, { type: 'DECLINE', framework_id: { value: sub.frameworkId }, decline: { offer_ids: [o.id], filters: { refuse_seconds: 0 } } }, { streamId: sub.streamId, format });
+      return undefined;
+    });
+
     // UNRESERVE of the free reserved part; without an id nothing is sent.
     mark = sub.events.length;
     assert.equal((await accept(url, sub, offer, [{ type: 'UNRESERVE', unreserve: { resources: [reserved('mem', 64)] } }], format)).status, 202);

@@ -116,7 +116,8 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       ...(config.httpToken ? { httpToken: config.httpToken } : {}),
       api: {
         history,
-        definitions: () => [config.job],
+        // --jobs: every job of the file.
+        definitions: () => config.jobs ?? [config.job],
         ...(config.master.kind === 'local' ? { sandboxOf: (taskId: string) => local?.sandboxOf(taskId) } : {}),
         masterUi: (master: string) => `${masterScheme(config)}://${master}`,
         frameworkActor: () => actor,

@@ -10,7 +10,7 @@ import type { Signals } from '../runtime/signals.js';
 import { FileHistoryStore, historyFileFor } from './file-history-store.js';
 import type { HistoryStore } from './history-store.js';
 import { HistoryWriter } from './history-writer.js';
-import { recordRuns } from './recorder.js';
+import { recordRuns, type RecordedJob } from './recorder.js';
 import type { RunHistory } from './run-history.js';
 import { ZkHistoryStore, type ZkHistoryStoreOptions } from './zk-history-store.js';
 
@@ -32,10 +32,11 @@ export interface KeptHistory {
   stop(options: { interrupted: boolean }): Promise<void>;
 }
 
-/** Loads the stored history into `history` and keeps recording and storing the job's rounds. */
+/** Loads the stored history into `history` and keeps recording and storing the rounds of the job (or, `--jobs`, of each job). */
 export async function keepHistory(
-  history: RunHistory, signals: Signals, job: { name: string; tasksPerRound: number }, store: HistoryStore, log: Logger,
+  history: RunHistory, signals: Signals, job: RecordedJob | readonly RecordedJob[], store: HistoryStore, log: Logger,
 ): Promise<KeptHistory> {
+  const jobs: readonly RecordedJob[] = Array.isArray(job) ? job : [job as RecordedJob];
   let writer: HistoryWriter | undefined;
   try {
     const doc = await store.load();
@@ -44,11 +45,11 @@ export async function keepHistory(
   } catch (err) {
     log.warn({ err }, `run history not loaded (${(err as Error).message}); it is kept in memory only and ${store.description} is left as it is`);
   }
-  const stopRecording = recordRuns(signals, history, job);
+  const stops = jobs.map((one) => recordRuns(signals, history, one));
   return {
     async stop({ interrupted }) {
-      stopRecording();
-      if (interrupted) history.interruptOpen(job.name);
+      for (const stopRecording of stops) stopRecording();
+      if (interrupted) for (const one of jobs) history.interruptOpen(one.name);
       await writer?.close();
     },
   };

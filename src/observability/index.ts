@@ -105,7 +105,7 @@ export async function attachObservability(options: ObservabilityOptions): Promis
           definitions: api.definitions,
           view: () => view.snapshot(),
           outputLinks: (job, task) => outputLinks(job, task.taskId, task.agentId, framework, api),
-          ...(api.frameworkActor ? { machine: () => jobMachineState(api.frameworkActor?.()), controls: true } : {}),
+          ...(api.frameworkActor ? { machine: (job) => jobMachineState(api.frameworkActor?.(), job), controls: true } : {}),
         };
         const live = liveStream({
           history: api.history,

@@ -2,8 +2,11 @@
  * What `/state` shows, kept up to date from the runtime's domain signals:
  * connection, round and phase, the current round's tasks with their states
  * and times, and counters. Memory stays bounded: only the current round's
- * tasks are kept (older rounds survive as their totals).
+ * tasks are kept (older rounds survive as their totals). With `--jobs` each
+ * job's round and phase are under `jobs` (the signals' `job`), and the tasks
+ * are those of each job's current round.
  */
+import { jobOfTask } from '../../machines/supervisor/supervisor.context.js';
 import type { Signals, SignalMap } from '../runtime/signals.js';
 
 /** `starting` before the first round; `finished` after a round until the cooldown (or the end). */
@@ -36,15 +39,10 @@ export interface StateViewSnapshot {
     /** Why the scheduler gave up, if it did (framework removed, fatal error). */
     fatal: string | null;
   };
-  job: {
-    round: number;
-    phase: Phase;
-    roundStartedAt: string | null;
-    tasksPerRound: number | null;
-    cooldownUntil: string | null;
-    cooldownSecondsLeft: number | null;
-    lastRound: { round: number; finished: number; failed: number } | null;
-  };
+  /** The job of the flags (with `--jobs`: untouched; see `jobs`). */
+  job: JobView;
+  /** `--jobs`: each job that has started a round, by name. */
+  jobs?: Record<string, JobView>;
   tasks: TaskView[];
   /** The state store: `ok: false` while its writes fail (since when, and the last error). */
   store: { ok: boolean; failingSince: string | null; error: string | null };
@@ -59,6 +57,16 @@ export interface StateViewSnapshot {
     reconnects: number;
     acknowledgements: number;
   };
+}
+
+export interface JobView {
+  round: number;
+  phase: Phase;
+  roundStartedAt: string | null;
+  tasksPerRound: number | null;
+  cooldownUntil: string | null;
+  cooldownSecondsLeft: number | null;
+  lastRound: { round: number; finished: number; failed: number } | null;
 }
 
 export interface StateView {
@@ -105,10 +113,20 @@ export function createStateView(signals: Signals, options: { now?: () => number 
   const tasks = new Map<string, TaskView>();
   let cooldownUntil: number | null = null;
   let lost = false;
+  /** `--jobs`: each job's rounds (the signals' `job`), and its cooldown's end. */
+  const jobs = new Map<string, { view: JobView; cooldownUntil: number | null }>();
+  const jobOf = (name: string) => {
+    let entry = jobs.get(name);
+    if (entry === undefined) {
+      entry = { view: { round: 0, phase: 'starting', roundStartedAt: null, tasksPerRound: null, cooldownUntil: null, cooldownSecondsLeft: null, lastRound: null }, cooldownUntil: null };
+      jobs.set(name, entry);
+    }
+    return entry;
+  };
 
   /** The task's entry, or undefined for a task of an earlier round. */
   const task = (taskId: string, round: number): TaskView | undefined => {
-    if (round < s.job.round) return undefined;
+    if (jobs.size === 0 && round < s.job.round) return undefined;
     let entry = tasks.get(taskId);
     if (entry === undefined) {
       if (tasks.size >= MAX_TASKS) return undefined;
@@ -158,17 +176,36 @@ export function createStateView(signals: Signals, options: { now?: () => number 
     offerDeclined: () => {
       s.counters.offersDeclined++;
     },
-    roundStarted: ({ round, tasks: count }) => {
+    roundStarted: ({ round, tasks: count, job }) => {
+      if (job !== undefined) {
+        // The job's tasks of earlier rounds go; the other jobs' tasks stay.
+        const entry = jobOf(job);
+        const names = [...jobs.keys()];
+        for (const id of tasks.keys()) if (jobOfTask(id, names) === job) tasks.delete(id);
+        entry.cooldownUntil = null;
+        Object.assign(entry.view, { round, phase: 'round', roundStartedAt: iso(now()), tasksPerRound: count });
+        return;
+      }
       tasks.clear();
       cooldownUntil = null;
       Object.assign(s.job, { round, phase: 'round', roundStartedAt: iso(now()), tasksPerRound: count });
     },
-    roundFinished: ({ round, finished, failed }) => {
+    roundFinished: ({ round, finished, failed, job }) => {
       s.counters.roundsCompleted++;
+      if (job !== undefined) {
+        Object.assign(jobOf(job).view, { lastRound: { round, finished, failed }, phase: 'finished' });
+        return;
+      }
       s.job.lastRound = { round, finished, failed };
       s.job.phase = 'finished';
     },
-    cooldown: ({ until }) => {
+    cooldown: ({ until, job }) => {
+      if (job !== undefined) {
+        const entry = jobOf(job);
+        entry.cooldownUntil = until;
+        entry.view.phase = 'cooldown';
+        return;
+      }
       cooldownUntil = until;
       s.job.phase = 'cooldown';
     },
@@ -217,14 +254,15 @@ export function createStateView(signals: Signals, options: { now?: () => number 
     isSubscribed: () => s.framework.subscribed,
     storeHealth: () => ({ ...s.store }),
     snapshot() {
-      const left = cooldownUntil === null ? null : Math.max(0, Math.ceil((cooldownUntil - now()) / 1000));
+      const withCooldown = (view: JobView, until: number | null): JobView => ({
+        ...view,
+        cooldownUntil: until === null ? null : iso(until),
+        cooldownSecondsLeft: view.phase === 'cooldown' && until !== null ? Math.max(0, Math.ceil((until - now()) / 1000)) : null,
+      });
       return structuredClone({
         ...s,
-        job: {
-          ...s.job,
-          cooldownUntil: cooldownUntil === null ? null : iso(cooldownUntil),
-          cooldownSecondsLeft: s.job.phase === 'cooldown' ? left : null,
-        },
+        job: withCooldown(s.job, cooldownUntil),
+        ...(jobs.size > 0 ? { jobs: Object.fromEntries([...jobs].map(([name, entry]) => [name, withCooldown(entry.view, entry.cooldownUntil)])) } : {}),
         tasks: [...tasks.values()],
       });
     },

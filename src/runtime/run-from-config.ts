@@ -86,7 +86,11 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
     const store = stateStoreFor(stateConfig, log, election, cluster);
     if (options.history) {
       // Beside --state-file even with the embedded master: the job's history outlives the cluster it ran on.
-      kept = await keepHistory(options.history, signals, { name: config.job.name, tasksPerRound: config.job.maxTasks },
+      const names = config.jobs?.map((job) => job.name);
+      const recorded = config.jobs === undefined
+        ? { name: config.job.name, tasksPerRound: config.job.maxTasks }
+        : config.jobs.map((job) => ({ name: job.name, tasksPerRound: job.maxTasks, jobsOfFile: names! }));
+      kept = await keepHistory(options.history, signals, recorded,
         historyStoreFor(config, election), log);
     }
     exitCode = await runScheduler(stateConfig, {

@@ -12,6 +12,7 @@
  */
 import type { AnyActorRef } from 'xstate';
 import type { JobControlEvent } from '../../../machines/contract.js';
+import { jobActorId } from '../../../machines/supervisor/supervisor.context.js';
 import { ApiError } from './api-error.js';
 
 export const CONTROL_ACTIONS = ['run', 'pause', 'resume', 'kill'] as const;
@@ -37,12 +38,25 @@ export interface ControlResult {
   state: JobMachineState;
 }
 
-type Snapshot = { value?: unknown; status?: string; context?: { paused?: boolean; round?: number; active?: { size?: number } }; children?: Record<string, AnyActorRef | undefined> };
+type Snapshot = {
+  value?: unknown; status?: string; children?: Record<string, AnyActorRef | undefined>;
+  context?: { paused?: boolean; round?: number; active?: { size?: number }; slots?: Record<string, { output?: unknown } | undefined> };
+};
 
-/** The job machine's phase, from the framework actor (undefined before it runs). */
-export function jobMachineState(framework: AnyActorRef | undefined): JobMachineState | undefined {
-  const job = (framework?.getSnapshot() as Snapshot | undefined)?.children?.['job'];
+/**
+ * The job machine's phase, from the framework actor (undefined before it
+ * runs). With `--jobs` the framework's `job` is the supervisor; `jobName` picks
+ * its job (machines/supervisor: actor `job:<name>`), done once it has ended.
+ */
+export function jobMachineState(framework: AnyActorRef | undefined, jobName?: string): JobMachineState | undefined {
+  let job = (framework?.getSnapshot() as Snapshot | undefined)?.children?.['job'];
   if (!job) return undefined;
+  const top = job.getSnapshot() as Snapshot;
+  if (top.context?.slots !== undefined) {
+    const slot = jobName === undefined ? undefined : top.context.slots[jobName];
+    job = slot === undefined || slot.output !== undefined ? undefined : top.children?.[jobActorId(jobName!)];
+    if (!job) return slot === undefined ? undefined : { phase: 'done', paused: false, round: 0, active: 0 };
+  }
   const snapshot = job.getSnapshot() as Snapshot;
   const context = snapshot.context ?? {};
   const base = { paused: context.paused === true, round: context.round ?? 0, active: context.active?.size ?? 0 };
@@ -67,12 +81,13 @@ export interface JobControlTarget {
 /** Acts on the job or throws ApiError; see the file comment. */
 export function controlJob(target: JobControlTarget, action: ControlAction): ControlResult {
   const framework = target.framework();
-  const state = jobMachineState(framework);
+  const state = jobMachineState(framework, target.name);
   if (!framework || !state) throw new ApiError('NOT_RUNNING', `job '${target.name}' is not running yet`);
   if (state.phase === 'done' || state.phase === 'draining') throw new ApiError('JOB_DONE', `job '${target.name}' has ended or is stopping`);
+  // The supervisor of a `--jobs` run routes the event by its `job`; one job ignores it.
   const send = (event: JobControlEvent, message: string): ControlResult => {
-    framework.send(event);
-    return { job: target.name, action, changed: true, message, state: jobMachineState(framework) ?? state };
+    framework.send({ ...event, job: target.name });
+    return { job: target.name, action, changed: true, message, state: jobMachineState(framework, target.name) ?? state };
   };
   const same = (message: string): ControlResult => ({ job: target.name, action, changed: false, message, state });
   switch (action) {

@@ -4,7 +4,7 @@
  * run history (src/history), the live state view and the job's definition.
  */
 import type { RunHistory, RunRecord, TaskRow } from '../../history/index.js';
-import type { StateViewSnapshot } from '../state-view.js';
+import type { JobView, StateViewSnapshot } from '../state-view.js';
 import type { JobMachineState } from './job-control.js';
 
 /** What the API shows of a job's definition (never its environment: it may hold secrets). */
@@ -30,7 +30,7 @@ export const RECENT_RUNS = 30;
 export interface JobSources {
   history: RunHistory;
   definitions: () => readonly JobDefinition[];
-  /** The live view of the job (today: the one job of the flags). */
+  /** The live view (with `--jobs` each job's rounds are under its `jobs`). */
   view: (job: string) => StateViewSnapshot | undefined;
   /** The job machine's phase, when the job runs in this process. */
   machine?: (job: string) => JobMachineState | undefined;
@@ -52,19 +52,26 @@ export function jobState(def: JobDefinition, view: StateViewSnapshot | undefined
       default: return 'waiting';
     }
   }
-  switch (view?.job.phase) {
+  const job = view === undefined ? undefined : jobViewOf(view, def.name);
+  switch (job?.phase) {
     case 'round': return 'running';
     case 'cooldown': return 'cooldown';
-    case 'finished': return def.rounds > 0 && view.job.round >= def.rounds ? 'done' : 'running';
+    case 'finished': return def.rounds > 0 && job.round >= def.rounds ? 'done' : 'running';
     default: return 'waiting';
   }
 }
 
+/** The rounds of `name` in the live view: its own with `--jobs`, else the job of the flags. */
+export function jobViewOf(view: StateViewSnapshot, name: string): JobView {
+  return view.jobs?.[name] ?? view.job;
+}
+
 export function jobSummary(def: JobDefinition, sources: JobSources) {
-  const view = sources.view(def.name);
+  const snapshot = sources.view(def.name);
+  const view = snapshot === undefined ? undefined : { job: jobViewOf(snapshot, def.name) };
   const machine = sources.machine?.(def.name);
   const runs = sources.history.runs(def.name);
-  const state = jobState(def, view, machine);
+  const state = jobState(def, snapshot, machine);
   const last = runs.at(-1);
   return {
     name: def.name,

@@ -50,6 +50,8 @@ describe('control API', () => {
     assert.deepEqual([after.state, after.paused], ['paused', true], 'still paused after the round run by hand');
     const resume = await post('resume');
     assert.deepEqual([resume.changed, resume.state.phase, resume.state.paused], [true, 'cooldown', false]);
+    // The log line reaches the test through the CLI's stdout, after the answer.
+    await cli.waitFor((l) => /^control: resume job etl /.test(String(l.msg)), 'the resume logged');
 
     const logged = cli.messages().filter((m) => m.startsWith('control: '));
     assert.ok(logged.some((m) => /^control: run job etl \(from 127\.0\.0\.1\): started round 2 now$/.test(m)), logged.join('\n'));

@@ -410,9 +410,8 @@ const recordUpdate = base.createAction(enqueueActions(({ context, event, enqueue
   enqueue({ type: 'notify', params: { type: 'acknowledged', taskId, state: status.state } });
 }));
 
-/** Graceful stop: every task is asked to end (its step sends KILL). */
-const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
-  const kill: TaskEvent = { type: 'task.kill' };
+/** Steps every task in flight with `kill`: the new map and the effects the steps return. */
+function killEveryTask(context: JobContext, kill: TaskEvent): { active: ActiveTasks; effects: Effect[] } {
   const effects: Effect[] = [];
   const active = context.active.withMutations((next) => {
     for (const [taskId, snapshot] of context.active) {
@@ -421,6 +420,12 @@ const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => 
       effects.push(...effectsOf(step, kill));
     }
   });
+  return { active, effects };
+}
+
+/** Graceful stop: every task is asked to end (its step sends KILL). */
+const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
+  const { active, effects } = killEveryTask(context, { type: 'task.kill' });
   enqueue.assign({ active });
   for (const effect of effects) enqueue(effect);
 }));
@@ -431,15 +436,7 @@ const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => 
  * policy of the job's grace.
  */
 const killRound = base.createAction(enqueueActions(({ context, enqueue }) => {
-  const kill: TaskEvent = { type: 'task.kill', graceSeconds: context.config.graceSeconds };
-  const effects: Effect[] = [];
-  const active = context.active.withMutations((next) => {
-    for (const [taskId, snapshot] of context.active) {
-      const step = stepTask(snapshot, kill);
-      next.set(taskId, step.snapshot);
-      effects.push(...effectsOf(step, kill));
-    }
-  });
+  const { active, effects } = killEveryTask(context, { type: 'task.kill', graceSeconds: context.config.graceSeconds });
   enqueue.assign({ active, launchedInRound: Math.max(context.launchedInRound, context.config.maxTasks) });
   for (const effect of effects) enqueue(effect);
 }));

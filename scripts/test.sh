@@ -34,8 +34,13 @@ npx tsc -p tsconfig.test.json
 
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
-summary=$(mktemp)
-trap 'rm -f "$summary"' EXIT
+# Everything the tests leave in the temporary directory (task sandboxes that the
+# embedded master keeps for the user, ZooKeeper data, browser profiles) goes
+# into one folder of this run, removed at the end.
+run_tmp=$(mktemp -d -t mesos-http-scheduler-test-XXXXXX)
+export TMPDIR="$run_tmp"
+summary="$run_tmp/summary.tap"
+trap 'rm -rf "$run_tmp" 2>/dev/null || true' EXIT
 status=0
 node --import tsx --test --test-timeout=180000 \
   --test-reporter=spec --test-reporter-destination=stdout \

@@ -7,10 +7,11 @@
  * the scheduler on 127.0.0.1 (any other is blocked, and none is made). It
  * takes a screenshot to a temporary file and checks it is a real PNG of the
  * page; with DASHBOARD_PICTURE=1 (`npm run picture:dashboard`) it also
- * replaces visualizations/dashboard.png, the one shown in the README.
+ * replaces visualizations/dashboard.png, the one shown in the README. With a
+ * --jobs file of two jobs, the page lists both, each with its own state.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -104,6 +105,46 @@ describe('dashboard in a browser', () => {
     assert.deepEqual(blocked, [], 'no request left 127.0.0.1');
     assert.ok(requested.length > 0 && requested.every((u) => u.startsWith(`${origin}/`)), requested.join('\n'));
     assert.ok(cli.messages().some((m) => /^control: run job etl \(from 127\.0\.0\.1\): started round 2 now$/.test(m)));
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+  });
+
+  it('lists every job of a --jobs file, each with its own rounds and tasks', async (t) => {
+    const scratch = mkdtempSync(join(tmpdir(), 'browser-jobs-'));
+    t.after(() => rmSync(scratch, { recursive: true, force: true }));
+    const jobsFile = join(scratch, 'jobs.yaml');
+    writeFileSync(jobsFile, [
+      'jobs:',
+      '  - { name: alpha, cmd: "echo alpha", maxtasks: 2, wait: 600 }',
+      '  - { name: beta, cmd: "echo beta", maxtasks: 1, wait: 600 }',
+      '',
+    ].join('\n'));
+    const cli = runCli(t, ['--master', 'local', '--name', 'etl-jobs', '--jobs', jobsFile, '--http-port', '0']);
+    const base = String((await cli.waitFor((l) => typeof l.status === 'string', 'the status line')).status);
+    const origin = new URL(base).origin;
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-default-apps'],
+    });
+    t.after(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const blocked: string[] = [];
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (new URL(url).origin === origin) return route.continue();
+      blocked.push(url);
+      return route.abort('blockedbyclient');
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${base}/`);
+    await page.locator('[data-job="alpha"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-job="beta"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-job="alpha"] .badge.s-cooldown').waitFor({ timeout: 60_000 });
+    await page.locator('[data-job="beta"] .badge.s-cooldown').waitFor({ timeout: 60_000 });
+    assert.deepEqual(errors, [], 'no script errors');
+    assert.deepEqual(blocked, [], 'no request left 127.0.0.1');
     cli.child.kill('SIGTERM');
     await cli.exited;
   });

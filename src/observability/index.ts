@@ -90,7 +90,7 @@ export async function attachObservability(options: ObservabilityOptions): Promis
   const result: Observability = { close };
   try {
     if (options.httpPort !== undefined) {
-      const metrics = createMetrics(options.signals);
+      const metrics = createMetrics(options.signals, { jobs: () => options.api?.definitions().map((job) => job.name) ?? [] });
       closers.push(() => metrics.stop());
       const view = createStateView(options.signals);
       closers.push(() => view.stop());

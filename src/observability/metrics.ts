@@ -4,10 +4,13 @@
  * schedulers or tests in one process do not share counters.
  *
  * Names: `mesos_scheduler_*`. Label values come from bounded sets (Mesos task
- * states and reasons, error codes), never from ids.
+ * states and reasons, error codes, the names of the jobs), never from ids.
+ * Task and round metrics carry a `job` label: the job of the flags, or the
+ * job of a --jobs file that the task or round belongs to.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { jobOfTask } from '../../machines/supervisor/supervisor.context.js';
 import type { Signals, SignalMap } from '../runtime/signals.js';
 
 export interface Metrics {
@@ -22,9 +25,21 @@ const HOLD_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
 /** Time to re-subscribe after losing the master: backoff reaches tens of seconds. */
 const RESUBSCRIBE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-export function createMetrics(signals: Signals): Metrics {
+export interface MetricsOptions {
+  /** The names of the jobs (the flags' one, or a --jobs file's), read when a signal comes. */
+  jobs?: () => readonly string[];
+}
+
+/** The `job` label of a job that cannot be told (a task id of no known job). */
+const UNKNOWN_JOB = 'unknown';
+
+export function createMetrics(signals: Signals, options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
+  const jobNames = options.jobs ?? (() => []);
+  /** A round signal names its job under --jobs; a flags run has one job. */
+  const jobOfRound = (job: string | undefined): string => job ?? (jobNames().length === 1 ? jobNames()[0]! : UNKNOWN_JOB);
+  const jobOf = (taskId: string): string => jobOfTask(taskId, jobNames()) ?? UNKNOWN_JOB;
 
   const offersReceived = new Counter({ name: `${PREFIX}offers_received_total`, help: 'Resource offers received from the master.', registers });
   const offersAccepted = new Counter({ name: `${PREFIX}offers_accepted_total`, help: 'Offers accepted (used to launch tasks).', registers });
@@ -36,34 +51,35 @@ export function createMetrics(signals: Signals): Metrics {
     buckets: HOLD_BUCKETS,
     registers,
   });
-  const tasksLaunched = new Counter({ name: `${PREFIX}tasks_launched_total`, help: 'Tasks launched.', registers });
+  const tasksLaunched = new Counter({ name: `${PREFIX}tasks_launched_total`, help: 'Tasks launched.', labelNames: ['job'] as const, registers });
   const tasksUnlaunched = new Counter({
     name: `${PREFIX}tasks_unlaunched_total`,
     help: 'Tasks whose ACCEPT never reached the master (not sent, or refused); each is launched again under a new id.',
+    labelNames: ['job'] as const,
     registers,
   });
-  const tasksFinished = new Counter({ name: `${PREFIX}tasks_finished_total`, help: 'Tasks that ended successfully (TASK_FINISHED).', registers });
+  const tasksFinished = new Counter({ name: `${PREFIX}tasks_finished_total`, help: 'Tasks that ended successfully (TASK_FINISHED).', labelNames: ['job'] as const, registers });
   const tasksFailed = new Counter({
     name: `${PREFIX}tasks_failed_total`,
     help: 'Tasks that ended unsuccessfully, by terminal state and reason.',
-    labelNames: ['state', 'reason'] as const,
+    labelNames: ['job', 'state', 'reason'] as const,
     registers,
   });
   const taskUpdates = new Counter({
     name: `${PREFIX}task_status_updates_total`,
     help: 'Task status updates received, by state.',
-    labelNames: ['state'] as const,
+    labelNames: ['job', 'state'] as const,
     registers,
   });
   const acknowledgements = new Counter({
     name: `${PREFIX}acknowledgements_total`,
     help: 'Status updates acknowledged to the master, by state.',
-    labelNames: ['state'] as const,
+    labelNames: ['job', 'state'] as const,
     registers,
   });
-  const roundsStarted = new Counter({ name: `${PREFIX}rounds_started_total`, help: 'Rounds started.', registers });
-  const roundsCompleted = new Counter({ name: `${PREFIX}rounds_completed_total`, help: 'Rounds completed (every task ended).', registers });
-  const round = new Gauge({ name: `${PREFIX}round`, help: 'The round in progress (1-based), 0 before the first.', registers });
+  const roundsStarted = new Counter({ name: `${PREFIX}rounds_started_total`, help: 'Rounds started.', labelNames: ['job'] as const, registers });
+  const roundsCompleted = new Counter({ name: `${PREFIX}rounds_completed_total`, help: 'Rounds completed (every task ended).', labelNames: ['job'] as const, registers });
+  const round = new Gauge({ name: `${PREFIX}round`, help: 'The round in progress (1-based), 0 before the first.', labelNames: ['job'] as const, registers });
   const subscribed = new Gauge({ name: `${PREFIX}subscribed`, help: '1 while subscribed to a master, else 0.', registers });
   const disconnects = new Counter({
     name: `${PREFIX}disconnects_total`,
@@ -97,6 +113,11 @@ export function createMetrics(signals: Signals): Metrics {
   const lastEvent = new Gauge({ name: `${PREFIX}last_event_timestamp_seconds`, help: 'When the last event from the master arrived (Unix time).', registers });
 
   const loop = createEventLoopLag(registers);
+  // Every job's counters exist from the start (at 0), so a rate over them has a beginning.
+  for (const job of jobNames()) {
+    for (const counter of [tasksLaunched, tasksUnlaunched, tasksFinished, roundsStarted, roundsCompleted]) counter.labels(job).inc(0);
+    round.labels(job).set(0);
+  }
 
   /** True after a loss until the next subscription: that one is a reconnect. */
   let lost = false;
@@ -110,19 +131,20 @@ export function createMetrics(signals: Signals): Metrics {
       offersDeclined.inc();
       offerHold.labels('declined').observe(heldMs / 1000);
     },
-    taskLaunched: () => tasksLaunched.inc(),
-    taskUnlaunched: () => tasksUnlaunched.inc(),
-    taskState: ({ state }) => taskUpdates.labels(state).inc(),
-    taskEnded: ({ state, reason, ok }) => {
-      if (ok) tasksFinished.inc();
-      else tasksFailed.labels(state, reason ?? 'none').inc();
+    taskLaunched: ({ taskId }) => tasksLaunched.labels(jobOf(taskId)).inc(),
+    taskUnlaunched: ({ taskId }) => tasksUnlaunched.labels(jobOf(taskId)).inc(),
+    taskState: ({ taskId, state }) => taskUpdates.labels(jobOf(taskId), state).inc(),
+    taskEnded: ({ taskId, state, reason, ok }) => {
+      if (ok) tasksFinished.labels(jobOf(taskId)).inc();
+      else tasksFailed.labels(jobOf(taskId), state, reason ?? 'none').inc();
     },
-    acknowledged: ({ state }) => acknowledgements.labels(state).inc(),
+    acknowledged: ({ taskId, state }) => acknowledgements.labels(jobOf(taskId), state).inc(),
     roundStarted: (s) => {
-      roundsStarted.inc();
-      round.set(s.round);
+      const job = jobOfRound(s.job);
+      roundsStarted.labels(job).inc();
+      round.labels(job).set(s.round);
     },
-    roundFinished: () => roundsCompleted.inc(),
+    roundFinished: ({ job }) => roundsCompleted.labels(jobOfRound(job)).inc(),
     subscribed: ({ reconnectMs }) => {
       subscribed.set(1);
       if (lost) reconnects.inc();

@@ -1,7 +1,7 @@
 /**
  * `--jobs FILE` with `--http-port` through the real CLI: the API lists every
  * job of the file with its own state, runs and tasks, and the control calls
- * act on the job they name only.
+ * act on the job they name only; /metrics labels each job's counters.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +62,12 @@ describe('--jobs with --http-port', () => {
       assert.equal(tasks.total, count, job);
       assert.ok(tasks.tasks.every((task: { taskId: string }) => task.taskId.startsWith(`${job}-r1-`)), job);
       assert.equal((await get(`/api/jobs/${job}`)).tasks.total, count, job);
+    }
+    // /metrics counts each job's tasks and rounds under its own `job` label.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const [job, count] of [['alpha', 2], ['beta', 1]] as const) {
+      assert.match(metrics, new RegExp(`^mesos_scheduler_tasks_launched_total\\{job="${job}"\\} ${count}$`, 'm'), job);
+      assert.match(metrics, new RegExp(`^mesos_scheduler_rounds_completed_total\\{job="${job}"\\} 1$`, 'm'), job);
     }
 
     // Pause beta only; run alpha now: alpha starts round 2, beta stays.

@@ -41,7 +41,7 @@ describe('CLI observability flags', () => {
 
     const metrics = await get(`${base}/metrics`);
     assert.match(metrics.type, /^text\/plain/);
-    const launchedTotal = /^mesos_scheduler_tasks_launched_total (\d+)$/m.exec(metrics.text);
+    const launchedTotal = /^mesos_scheduler_tasks_launched_total\{job="[^"]+"\} (\d+)$/m.exec(metrics.text);
     assert.ok(launchedTotal && Number(launchedTotal[1]) >= 2, metrics.text.slice(0, 500));
     assert.match(metrics.text, /^mesos_scheduler_offer_hold_seconds_count\{[^}]*\} \d+$/m);
 

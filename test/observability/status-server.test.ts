@@ -11,7 +11,7 @@ import { parsePrometheusText } from './prometheus-text.js';
 
 async function start(t: TestContext, options: { now?: () => number; getMachineStates?: () => Record<string, unknown> } = {}) {
   const signals = new Signals();
-  const metrics = createMetrics(signals);
+  const metrics = createMetrics(signals, { jobs: () => ['etl'] });
   const view = createStateView(signals, options.now ? { now: options.now } : {});
   const server = await startStatusServer({
     port: 0,
@@ -66,7 +66,7 @@ test('/metrics counts what the signals report', async (t) => {
   const { signals, server } = await start(t);
   const before = await scrape(server.url);
   assert.equal(before.value('mesos_scheduler_offers_received_total'), 0);
-  assert.equal(before.value('mesos_scheduler_tasks_launched_total'), 0);
+  assert.equal(before.value('mesos_scheduler_tasks_launched_total', { job: 'etl' }), 0, 'each job\'s counters exist from the start');
   assert.equal(before.types.get('mesos_scheduler_offer_hold_seconds'), 'histogram');
   assert.equal(before.types.get('mesos_scheduler_resubscribe_seconds'), 'histogram');
 
@@ -76,13 +76,13 @@ test('/metrics counts what the signals report', async (t) => {
   signals.emit('offerAccepted', { offerId: 'o1', heldMs: 12, tasks: 2 });
   signals.emit('offerDeclined', { offerId: 'o2', heldMs: 4 });
   signals.emit('offerDeclined', { offerId: 'o3', heldMs: 6 });
-  for (const id of ['t1', 't2', 't3']) signals.emit('taskLaunched', { taskId: id, round: 1, agentId: 'a1' });
-  signals.emit('taskState', { taskId: 't1', round: 1, state: 'TASK_RUNNING' });
-  signals.emit('taskEnded', { taskId: 't1', round: 1, state: 'TASK_FINISHED', ok: true });
-  signals.emit('taskEnded', { taskId: 't2', round: 1, state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED', ok: false });
-  signals.emit('taskEnded', { taskId: 't3', round: 1, state: 'TASK_LOST', reason: 'REASON_AGENT_REMOVED', ok: false });
-  signals.emit('acknowledged', { taskId: 't1', state: 'TASK_FINISHED' });
-  signals.emit('acknowledged', { taskId: 't2', state: 'TASK_FAILED' });
+  for (const id of ['etl-r1-t1-x', 'etl-r1-t2-x', 'etl-r1-t3-x']) signals.emit('taskLaunched', { taskId: id, round: 1, agentId: 'a1' });
+  signals.emit('taskState', { taskId: 'etl-r1-t1-x', round: 1, state: 'TASK_RUNNING' });
+  signals.emit('taskEnded', { taskId: 'etl-r1-t1-x', round: 1, state: 'TASK_FINISHED', ok: true });
+  signals.emit('taskEnded', { taskId: 'etl-r1-t2-x', round: 1, state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED', ok: false });
+  signals.emit('taskEnded', { taskId: 'etl-r1-t3-x', round: 1, state: 'TASK_LOST', reason: 'REASON_AGENT_REMOVED', ok: false });
+  signals.emit('acknowledged', { taskId: 'etl-r1-t1-x', state: 'TASK_FINISHED' });
+  signals.emit('acknowledged', { taskId: 'etl-r1-t2-x', state: 'TASK_FAILED' });
   signals.emit('roundFinished', { round: 1, finished: 1, failed: 2 });
   signals.emit('disconnected', { reason: 'STREAM_ENDED', message: 'master went away' });
   signals.emit('leaderChanged', { master: 'm2:5050' });
@@ -103,16 +103,16 @@ test('/metrics counts what the signals report', async (t) => {
   assert.equal(after.value('mesos_scheduler_offer_hold_seconds_sum', { outcome: 'declined' }), 0.01);
   assert.equal(after.value('mesos_scheduler_offer_hold_seconds_bucket', { outcome: 'accepted', le: '0.01' }), 0);
   assert.equal(after.value('mesos_scheduler_offer_hold_seconds_bucket', { outcome: 'accepted', le: '0.05' }), 1);
-  assert.equal(after.value('mesos_scheduler_tasks_launched_total'), 3);
-  assert.equal(after.value('mesos_scheduler_tasks_finished_total'), 1);
-  assert.equal(after.value('mesos_scheduler_tasks_failed_total', { state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED' }), 1);
-  assert.equal(after.value('mesos_scheduler_tasks_failed_total', { state: 'TASK_LOST', reason: 'REASON_AGENT_REMOVED' }), 1);
-  assert.equal(after.value('mesos_scheduler_task_status_updates_total', { state: 'TASK_RUNNING' }), 1);
-  assert.equal(after.value('mesos_scheduler_acknowledgements_total', { state: 'TASK_FINISHED' }), 1);
-  assert.equal(after.value('mesos_scheduler_acknowledgements_total', { state: 'TASK_FAILED' }), 1);
-  assert.equal(after.value('mesos_scheduler_rounds_started_total'), 1);
-  assert.equal(after.value('mesos_scheduler_rounds_completed_total'), 1);
-  assert.equal(after.value('mesos_scheduler_round'), 1);
+  assert.equal(after.value('mesos_scheduler_tasks_launched_total', { job: 'etl' }), 3);
+  assert.equal(after.value('mesos_scheduler_tasks_finished_total', { job: 'etl' }), 1);
+  assert.equal(after.value('mesos_scheduler_tasks_failed_total', { job: 'etl', state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED' }), 1);
+  assert.equal(after.value('mesos_scheduler_tasks_failed_total', { job: 'etl', state: 'TASK_LOST', reason: 'REASON_AGENT_REMOVED' }), 1);
+  assert.equal(after.value('mesos_scheduler_task_status_updates_total', { job: 'etl', state: 'TASK_RUNNING' }), 1);
+  assert.equal(after.value('mesos_scheduler_acknowledgements_total', { job: 'etl', state: 'TASK_FINISHED' }), 1);
+  assert.equal(after.value('mesos_scheduler_acknowledgements_total', { job: 'etl', state: 'TASK_FAILED' }), 1);
+  assert.equal(after.value('mesos_scheduler_rounds_started_total', { job: 'etl' }), 1);
+  assert.equal(after.value('mesos_scheduler_rounds_completed_total', { job: 'etl' }), 1);
+  assert.equal(after.value('mesos_scheduler_round', { job: 'etl' }), 1);
   assert.equal(after.value('mesos_scheduler_disconnects_total', { reason: 'STREAM_ENDED' }), 1);
   assert.equal(after.value('mesos_scheduler_reconnects_total'), 1);
   assert.equal(after.value('mesos_scheduler_leader_changes_total'), 1);

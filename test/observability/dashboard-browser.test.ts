@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { before, describe, it, type TestContext } from 'node:test';
 import { chromium } from 'playwright-core';
 import { ensureBuilt, runCli } from '../integration/cli-harness.js';
 
@@ -31,6 +31,33 @@ function pngSize(png: Buffer): { width: number; height: number } {
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
+/**
+ * A page in Debian's chromium that may reach only the scheduler at `base`:
+ * every other request is blocked and recorded, as are script errors.
+ */
+async function openPage(t: TestContext, base: string) {
+  const origin = new URL(base).origin;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-default-apps'],
+  });
+  t.after(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const requested: string[] = [];
+  const blocked: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    requested.push(url);
+    if (new URL(url).origin === origin) return route.continue();
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { origin, page, requested, blocked, errors };
+}
+
 describe('dashboard in a browser', () => {
   it('shows the job, its rounds and tasks, a failed task\'s message, runs a round now, and lights the live chart', async (t) => {
     const scratch = mkdtempSync(join(tmpdir(), 'browser-'));
@@ -39,26 +66,7 @@ describe('dashboard in a browser', () => {
     const cmd = `if mkdir ${scratch}/lock 2>/dev/null; then echo "disk full" >&2; exit 3; fi; echo "loading batch"; sleep 2`;
     const cli = runCli(t, ['--master', 'local', '--name', 'etl', '--cmd', cmd, '--maxtasks', '3', '--wait', '600', '--http-port', '0']);
     const base = String((await cli.waitFor((l) => typeof l.status === 'string', 'the status line')).status);
-    const origin = new URL(base).origin;
-
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-default-apps'],
-    });
-    t.after(() => browser.close());
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const requested: string[] = [];
-    const blocked: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      requested.push(url);
-      if (new URL(url).origin === origin) return route.continue();
-      blocked.push(url);
-      return route.abort('blockedbyclient');
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { origin, page, requested, blocked, errors } = await openPage(t, base);
 
     await page.goto(`${base}/`);
     await page.locator('[data-job="etl"]').waitFor();
@@ -121,23 +129,7 @@ describe('dashboard in a browser', () => {
     ].join('\n'));
     const cli = runCli(t, ['--master', 'local', '--name', 'etl-jobs', '--jobs', jobsFile, '--http-port', '0']);
     const base = String((await cli.waitFor((l) => typeof l.status === 'string', 'the status line')).status);
-    const origin = new URL(base).origin;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-default-apps'],
-    });
-    t.after(() => browser.close());
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const blocked: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      blocked.push(url);
-      return route.abort('blockedbyclient');
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, blocked, errors } = await openPage(t, base);
     await page.goto(`${base}/`);
     await page.locator('[data-job="alpha"]').waitFor({ timeout: 60_000 });
     await page.locator('[data-job="beta"]').waitFor({ timeout: 60_000 });

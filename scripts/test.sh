@@ -6,26 +6,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# install_debian_package PACKAGE: apt-get install it, as root or through sudo.
+install_debian_package() {
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+
 if [ ! -e /usr/share/java/zookeeper.jar ]; then
   echo "test: installing ZooKeeper (Debian package 'zookeeper') for the zk:// and HA tests" >&2
-  if [ "$(id -u)" = 0 ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq zookeeper >/dev/null
-  else
-    sudo apt-get update -qq >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zookeeper >/dev/null
-  fi
+  install_debian_package zookeeper
 fi
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "test: installing Chromium (Debian package 'chromium') for the dashboard's browser test" >&2
-  if [ "$(id -u)" = 0 ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq chromium >/dev/null
-  else
-    sudo apt-get update -qq >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+  install_debian_package chromium
 fi
 
 npm run --silent build

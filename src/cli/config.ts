@@ -12,6 +12,7 @@ import { MasterAddressError, parseMasterList } from '../client/master-address.js
 import { BearerToken } from '../observability/api/bearer-token.js';
 import { ZkUrlError, parseZkUrl } from '../zk/url.js';
 import { DEFAULTS, DEFAULT_MASTER, PROGRAM_NAME } from '../config/defaults.js';
+import { whyUnreadable } from '../config/unreadable.js';
 import { loadJobsFile } from '../jobs/load.js';
 
 export { DEFAULTS, DEFAULT_MASTER, PROGRAM_NAME };
@@ -179,9 +180,7 @@ function readNamedFile(flag: string, path: string, env: ConfigEnv): string {
   try {
     return env.readFile(path);
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${(err as Error).message})`;
-    throw new ConfigError(`--${flag} ${quote(path)} ${why}`);
+    throw new ConfigError(`--${flag} ${quote(path)} ${whyUnreadable(err)}`);
   }
 }
 

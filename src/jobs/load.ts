@@ -16,6 +16,7 @@ import { findCycles } from '../../machines/policy/dependencies.js';
 import { DEFAULT_RETRY_BACKOFF_MAX_MS, DEFAULT_RETRY_BACKOFF_MS, type RetryPolicy } from '../../machines/policy/retry.js';
 import { cronOf, DEFAULT_TIMEZONE, type JobSchedule } from '../../machines/policy/schedule.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { whyUnreadable } from '../config/unreadable.js';
 import { parseDuration } from './duration.js';
 import { fieldName, JobsFileError, Locator, type JobsFileProblem, type PathSegment } from './problems.js';
 import { schemaIssues } from './schema-check.js';
@@ -245,9 +246,7 @@ export function loadJobsFile(path: string, env: JobsFileEnv): readonly JobDefini
   try {
     text = env.readFile(path);
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${(err as Error).message})`;
-    throw new JobsFileError([{ file: path, line: 1, column: 1, message: `the jobs file ${why}` }]);
+    throw new JobsFileError([{ file: path, line: 1, column: 1, message: `the jobs file ${whyUnreadable(err)}` }]);
   }
   const result = parseJobsFile(path, text, env);
   if (!result.ok) throw new JobsFileError(result.problems);

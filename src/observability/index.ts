@@ -150,7 +150,7 @@ export async function attachObservability(options: ObservabilityOptions): Promis
     }
     const stream = options.stream ?? process.stderr;
     if (options.progress && stream.isTTY === true) {
-      const line = startProgressLine({ signals: options.signals, stream });
+      const line = startProgressLine({ signals: options.signals, stream, jobs: () => options.api?.definitions().map((job) => job.name) ?? [] });
       closers.push(() => line.stop());
       result.progress = line;
     }

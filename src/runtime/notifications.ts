@@ -149,6 +149,7 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
     }
     case 'jobRemoved':
       log.info({ job: n.job }, `${jobPrefix(n.job)}removed: its tasks have ended, the job is forgotten`);
+      signals.emit('jobRemoved', { job: n.job });
       return;
     case 'startSkipped':
       log.warn({ job: n.job, at: new Date(n.at).toISOString() }, `${jobPrefix(n.job)}skipped the start due at ${new Date(n.at).toISOString()}: its last round still runs (concurrency forbid)`);

@@ -32,6 +32,8 @@ export interface SignalMap {
   taskRetry: [{ taskId: string; round: number; state: string }];
   /** `--jobs`: a scheduled start skipped because the job's last round still ran (concurrency forbid). */
   startSkipped: [{ job: string }];
+  /** `--jobs`: a job removed from the file (reload or a changed file at takeover) has no tasks left and is forgotten. */
+  jobRemoved: [{ job: string }];
   suppressed: [];
   revived: [];
   reconcile: [{ tasks: number; attempt: number; implicit: boolean }];

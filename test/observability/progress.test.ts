@@ -112,3 +112,87 @@ test('log lines written around the status line do not mix with it', async () => 
   assert.deepEqual(term.screen(), ['INFO task launched', 'round 1 · running 0 · finished 0 · failed 0']);
   line.stop();
 });
+
+test('a --jobs run: one segment per round in progress, each job counted by its own rounds and task ids', () => {
+  const signals = new Signals();
+  const term = fakeTerminal(true);
+  const timer = manualTimer();
+  let clock = 5_000_000;
+  term.stream.columns = 200;
+  const jobs = ['extract', 'load', 'drain', 'report'];
+  const line = startProgressLine({ signals, stream: term.stream, jobs: () => jobs, now: () => clock, every: timer.every });
+
+  // Two jobs with rounds at the same time, both numbered 3, and tasks of each ending in turn.
+  signals.emit('roundStarted', { round: 3, tasks: 3, job: 'extract' });
+  signals.emit('roundStarted', { round: 3, tasks: 2, job: 'load' });
+  assert.equal(line.text(), 'extract r3 0/3 run 0 | load r3 0/2 run 0 | 2 idle');
+  for (const id of ['extract-r3-t0-run1', 'extract-r3-t1-run1', 'extract-r3-t2-run1']) signals.emit('taskLaunched', { taskId: id, round: 3, agentId: 'a' });
+  for (const id of ['load-r3-t0-run1', 'load-r3-t1-run1']) signals.emit('taskLaunched', { taskId: id, round: 3, agentId: 'a' });
+  signals.emit('taskEnded', { taskId: 'extract-r3-t0-run1', round: 3, state: 'TASK_FINISHED', ok: true });
+  signals.emit('taskEnded', { taskId: 'load-r3-t1-run1', round: 3, state: 'TASK_FAILED', ok: false });
+  signals.emit('taskRetry', { taskId: 'extract-r3-t1-run1', round: 3, state: 'TASK_FAILED' });
+  assert.equal(line.text(), 'extract r3 1/3 run 1 | load r3 0/2 run 1 fail 1 | 2 idle');
+  assert.deepEqual(term.screen(), ['extract r3 1/3 run 1 | load r3 0/2 run 1 fail 1 | 2 idle']);
+  // A task of another round of the same job is not counted.
+  signals.emit('taskEnded', { taskId: 'load-r2-t0-run1', round: 2, state: 'TASK_FINISHED', ok: true });
+  assert.equal(line.text(), 'extract r3 1/3 run 1 | load r3 0/2 run 1 fail 1 | 2 idle');
+
+  // load's round ends: a line in the scrollback, its cooldown on the status line, ticking.
+  signals.emit('taskEnded', { taskId: 'load-r3-t0-run1', round: 3, state: 'TASK_FINISHED', ok: true });
+  signals.emit('roundFinished', { round: 3, finished: 1, failed: 1, job: 'load' });
+  signals.emit('cooldown', { round: 3, until: clock + 30_000, job: 'load' });
+  assert.deepEqual(term.screen(), ['load round 3 done · finished 1 · failed 1', 'extract r3 1/3 run 1 | load cooldown 30s | 2 idle']);
+  clock += 1000;
+  timer.fire();
+  assert.equal(term.screen()[1], 'extract r3 1/3 run 1 | load cooldown 29s | 2 idle');
+
+  // With concurrency allow a job can have two rounds at once: each its own segment.
+  signals.emit('roundStarted', { round: 1, tasks: 1, job: 'drain' });
+  signals.emit('roundStarted', { round: 2, tasks: 1, job: 'drain' });
+  signals.emit('taskLaunched', { taskId: 'drain-r2-t0-run1', round: 2, agentId: 'a' });
+  assert.equal(line.text(), 'extract r3 1/3 run 1 | drain r1 0/1 run 0 | drain r2 0/1 run 1 | load cooldown 29s | 1 idle');
+  signals.emit('disconnected', { reason: 'STREAM_ENDED', message: 'gone' });
+  assert.equal(line.text(), 'disconnected (STREAM_ENDED) · extract r3 1/3 run 1 | drain r1 0/1 run 0 | drain r2 0/1 run 1 | load cooldown 29s | 1 idle');
+  signals.emit('subscribed', { frameworkId: 'fw', master: 'm', resubscribe: true });
+
+  // The cooldown over, ticking stops; load's next round takes its place.
+  clock += 29_000;
+  timer.fire();
+  assert.equal(timer.running(), false);
+  signals.emit('roundStarted', { round: 4, tasks: 1, job: 'load' });
+  assert.equal(line.text(), 'extract r3 1/3 run 1 | load r4 0/1 run 0 | drain r1 0/1 run 0 | drain r2 0/1 run 1 | 1 idle');
+
+  // A removed job (not in the list any more) stays on the line until it is forgotten.
+  jobs.splice(jobs.indexOf('drain'), 1);
+  assert.equal(line.text(), 'extract r3 1/3 run 1 | load r4 0/1 run 0 | drain r1 0/1 run 0 | drain r2 0/1 run 1 | 1 idle');
+  signals.emit('jobRemoved', { job: 'drain' });
+  assert.equal(line.text(), 'extract r3 1/3 run 1 | load r4 0/1 run 0 | 1 idle');
+  line.stop();
+});
+
+test('a --jobs run: the line is cut to the terminal width, what does not fit counted', () => {
+  const signals = new Signals();
+  const term = fakeTerminal(true);
+  term.stream.columns = 51;
+  const jobs = ['extract', 'load', 'drain', 'a', 'b'];
+  const line = startProgressLine({ signals, stream: term.stream, jobs: () => jobs, every: manualTimer().every });
+  for (const job of ['extract', 'load', 'drain']) signals.emit('roundStarted', { round: 1, tasks: 4, job });
+  // Whole: 'extract r1 0/4 run 0 | load r1 0/4 run 0 | drain r1 0/4 run 0 | 2 idle'
+  assert.equal(line.text(), 'extract r1 0/4 run 0 | load r1 0/4 run 0 | +3 more');
+  assert.ok(line.text().length <= 50);
+  assert.deepEqual(term.screen(), ['extract r1 0/4 run 0 | load r1 0/4 run 0 | +3 more']);
+  term.stream.columns = 31;
+  assert.equal(line.text(), 'extract r1 0/4 run 0 | +4 more');
+  line.stop();
+});
+
+test('the flags\' job keeps its one-round line even when the jobs list names it', () => {
+  const signals = new Signals();
+  const term = fakeTerminal(true);
+  const line = startProgressLine({ signals, stream: term.stream, jobs: () => ['sleeper'], every: manualTimer().every });
+  signals.emit('roundStarted', { round: 1, tasks: 2 });
+  signals.emit('taskLaunched', { taskId: 'sleeper-r1-t0-abc', round: 1, agentId: 'a' });
+  signals.emit('taskEnded', { taskId: 'sleeper-r1-t1-abc', round: 1, state: 'TASK_FINISHED', ok: true });
+  assert.equal(line.text(), 'round 1 · running 1 · finished 1 · failed 0');
+  line.stop();
+});

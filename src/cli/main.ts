@@ -14,6 +14,7 @@ import { RunHistory } from '../history/index.js';
 import { startNotifications } from '../notify/index.js';
 import { aroundProgressLine, attachObservability, describeActors, type Observability } from '../observability/index.js';
 import { createLogger } from '../observability/logger.js';
+import { JobCatalogue } from '../runtime/job-catalogue.js';
 import { Signals } from '../runtime/signals.js';
 import { runFromConfig } from '../runtime/run-from-config.js';
 import { StateStoreError } from '../state/store.js';
@@ -101,6 +102,8 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     throw err;
   }
   const signals = new Signals();
+  // The jobs the API, dashboard, history and metrics show; a SIGHUP reload changes them.
+  const catalogue = new JobCatalogue(config.jobs ?? [config.job], signals);
   const history = new RunHistory({ limit: config.historyLimit });
   let actor: AnyActorRef | undefined;
   let local: LocalMaster | undefined;
@@ -116,8 +119,8 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       ...(config.httpToken ? { httpToken: config.httpToken } : {}),
       api: {
         history,
-        // --jobs: every job of the file.
-        definitions: () => config.jobs ?? [config.job],
+        // --jobs: every job of the file, as reloads change it.
+        definitions: () => catalogue.list(),
         ...(config.master.kind === 'local' ? { sandboxOf: (taskId: string) => local?.sandboxOf(taskId) } : {}),
         masterUi: (master: string) => `${masterScheme(config)}://${master}`,
         frameworkActor: () => actor,
@@ -142,6 +145,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     return await runFromConfig(config, log, {
       signals,
       history,
+      catalogue,
       ...(observability.inspect ? { inspect: observability.inspect } : {}),
       ...(observability.inspectTask ? { inspectTask: observability.inspectTask } : {}),
       onActor: (ref) => { actor = ref; },

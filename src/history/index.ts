@@ -17,6 +17,7 @@ import { ZkHistoryStore, type ZkHistoryStoreOptions } from './zk-history-store.j
 export { RunHistory, type TaskRow, type HistoryChange } from './run-history.js';
 export { DEFAULT_HISTORY_LIMIT, FAILURES_LISTED, type RunRecord, type RunOutcome, type FailedTask } from './run-record.js';
 export { historyFileFor } from './file-history-store.js';
+export type { RecordedJob } from './recorder.js';
 
 export function historyStoreFor(config: Pick<Config, 'ha' | 'stateFile'>, election?: ZkHistoryStoreOptions['election']): HistoryStore {
   if (config.ha !== undefined && election) return new ZkHistoryStore(config.ha, { election });
@@ -24,6 +25,13 @@ export function historyStoreFor(config: Pick<Config, 'ha' | 'stateFile'>, electi
 }
 
 export interface KeptHistory {
+  /**
+   * The jobs changed (a `--jobs` reload): an added job gets its recorder, a
+   * changed one records with its new size, a job no longer listed (removed and
+   * forgotten) is no longer recorded. Its stored runs stay, not served, and
+   * carry on if a job of that name is added again.
+   */
+  follow(jobs: readonly RecordedJob[]): void;
   /**
    * Stops recording and writes what is left. `interrupted`: the job's state is
    * not carried on by anyone (it was reset), so an open round is closed as
@@ -45,11 +53,28 @@ export async function keepHistory(
   } catch (err) {
     log.warn({ err }, `run history not loaded (${(err as Error).message}); it is kept in memory only and ${store.description} is left as it is`);
   }
-  const stops = jobs.map((one) => recordRuns(signals, history, one));
+  const recorders = new Map<string, { job: RecordedJob; stop: () => void }>();
+  const follow = (now: readonly RecordedJob[]): void => {
+    const names = new Set(now.map((one) => one.name));
+    for (const [name, recorder] of recorders) {
+      if (names.has(name)) continue;
+      recorder.stop();
+      recorders.delete(name);
+    }
+    for (const one of now) {
+      const recorder = recorders.get(one.name);
+      if (recorder !== undefined && recorder.job.tasksPerRound === one.tasksPerRound) continue;
+      recorder?.stop();
+      recorders.set(one.name, { job: one, stop: recordRuns(signals, history, one) });
+    }
+  };
+  follow(jobs);
   return {
+    follow,
     async stop({ interrupted }) {
-      for (const stopRecording of stops) stopRecording();
-      if (interrupted) for (const one of jobs) history.interruptOpen(one.name);
+      for (const recorder of recorders.values()) recorder.stop();
+      if (interrupted) for (const name of recorders.keys()) history.interruptOpen(name);
+      recorders.clear();
       await writer?.close();
     },
   };

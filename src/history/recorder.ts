@@ -14,17 +14,18 @@ export interface RecordedJob {
   /** Tasks per round (`--maxtasks`), for a round carried on after a restart. */
   tasksPerRound: number;
   /**
-   * `--jobs`: every job of the file. The job then records only its own
-   * rounds (the signals' `job`) and tasks (the job their id names).
+   * `--jobs`: every job of the file as it is now (a reload adds and removes
+   * jobs). The job then records only its own rounds (the signals' `job`) and
+   * tasks (the job their id names).
    */
-  jobsOfFile?: readonly string[];
+  jobsOfFile?: () => readonly string[];
 }
 
 export function recordRuns(signals: Signals, history: RunHistory, job: RecordedJob): () => void {
   const { name, tasksPerRound, jobsOfFile } = job;
   history.addJob(name);
   const ownRound = (of: string | undefined): boolean => jobsOfFile === undefined || of === name;
-  const ownTask = (taskId: string): boolean => jobsOfFile === undefined || jobOfTask(taskId, jobsOfFile) === name;
+  const ownTask = (taskId: string): boolean => jobsOfFile === undefined || jobOfTask(taskId, jobsOfFile()) === name;
   const listeners: { [K in keyof SignalMap]?: (...args: SignalMap[K]) => void } = {
     subscribed: ({ frameworkId }) => history.subscribed(name, frameworkId),
     roundStarted: ({ round, tasks, job: of }) => { if (ownRound(of)) history.roundStarted(name, round, tasks); },

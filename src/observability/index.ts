@@ -11,7 +11,7 @@ import type { RunHistory, TaskRow } from '../history/index.js';
 import type { Signals } from '../runtime/signals.js';
 import { apiRoutes, type Route } from './api/api-routes.js';
 import type { BearerToken } from './api/bearer-token.js';
-import { taskView, type JobDefinition, type JobSources, type TaskOutputLinks } from './api/job-views.js';
+import { taskView, type JobDefinitionView, type JobSources, type TaskOutputLinks } from './api/job-views.js';
 import { liveStream } from './api/live-stream.js';
 import { activeStates } from './dashboard/active-states.js';
 import { dashboardFiles } from './dashboard/static-files.js';
@@ -49,7 +49,7 @@ export interface ObservabilityOptions {
   /** The jobs API (/api/...) on the status port. */
   api?: {
     history: RunHistory;
-    definitions: () => readonly JobDefinition[];
+    definitions: () => readonly JobDefinitionView[];
     /** With the embedded master: a task's sandbox directory (its output is served). */
     sandboxOf?: (taskId: string) => string | undefined;
     /** On a real cluster: the Mesos master UI's base URL for `host:port` (links to task sandboxes). */
@@ -118,7 +118,7 @@ export async function attachObservability(options: ObservabilityOptions): Promis
         const control = frameworkActor
           ? (job: string, action: ControlAction) => {
             const def = api.definitions().find((d) => d.name === job)!;
-            return controlJob({ name: job, graceSeconds: def.graceSeconds ?? 0, framework: frameworkActor }, action);
+            return controlJob({ name: job, graceSeconds: def.graceSeconds, framework: frameworkActor }, action);
           }
           : undefined;
         routes.push(dashboardFiles(), live.route, apiRoutes({
@@ -179,6 +179,6 @@ function outputLinks(job: string, taskId: string, agentId: string | undefined, f
 }
 
 /** Every job's current tasks, one after another, without copying them. */
-function* tasksOf(history: RunHistory, definitions: readonly JobDefinition[]): Generator<TaskRow> {
+function* tasksOf(history: RunHistory, definitions: readonly JobDefinitionView[]): Generator<TaskRow> {
   for (const def of definitions) yield* history.tasks(def.name).values();
 }

@@ -26,7 +26,7 @@ const HOLD_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
 const RESUBSCRIBE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 export interface MetricsOptions {
-  /** The names of the jobs (the flags' one, or a --jobs file's), read when a signal comes. */
+  /** The names of the jobs (the flags' one, or a --jobs file's, as reloads change them), read when a signal comes. */
   jobs?: () => readonly string[];
 }
 
@@ -113,11 +113,14 @@ export function createMetrics(signals: Signals, options: MetricsOptions = {}): M
   const lastEvent = new Gauge({ name: `${PREFIX}last_event_timestamp_seconds`, help: 'When the last event from the master arrived (Unix time).', registers });
 
   const loop = createEventLoopLag(registers);
-  // Every job's counters exist from the start (at 0), so a rate over them has a beginning.
-  for (const job of jobNames()) {
-    for (const counter of [tasksLaunched, tasksUnlaunched, tasksFinished, roundsStarted, roundsCompleted]) counter.labels(job).inc(0);
-    round.labels(job).set(0);
-  }
+  // Every job's counters exist from the start (at 0), so a rate over them has a beginning; so do those of a job a reload adds.
+  const startSeries = (jobs: readonly string[]): void => {
+    for (const job of jobs) {
+      for (const counter of [tasksLaunched, tasksUnlaunched, tasksFinished, roundsStarted, roundsCompleted]) counter.labels(job).inc(0);
+      round.labels(job).set(0);
+    }
+  };
+  startSeries(jobNames());
 
   /** True after a loss until the next subscription: that one is a reconnect. */
   let lost = false;
@@ -166,6 +169,7 @@ export function createMetrics(signals: Signals, options: MetricsOptions = {}): M
     },
     suppressed: () => suppressed.set(1),
     revived: () => suppressed.set(0),
+    jobsChanged: ({ added }) => startSeries(added),
   };
   for (const [name, listener] of Object.entries(listeners)) {
     signals.on(name as keyof SignalMap, listener as never);

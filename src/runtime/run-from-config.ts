@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LeaderSource } from '../client/leader-source.js';
 import type { Config } from '../config/run-config.js';
-import { historyStoreFor, keepHistory, type KeptHistory, type RunHistory } from '../history/index.js';
+import { historyStoreFor, keepHistory, type KeptHistory, type RecordedJob, type RunHistory } from '../history/index.js';
 import { LeaderElection } from '../zk/leader-election.js';
 import { clusterIdentity } from './cluster-identity.js';
+import { JobCatalogue } from './job-catalogue.js';
 import { leaderSourceFor } from './leader-source-for.js';
 import { startLocalMaster, type LocalMaster } from './local-master.js';
 import { runScheduler, type RunDeps } from './scheduler.js';
@@ -49,11 +50,21 @@ export interface RunOptions {
   history?: RunHistory;
   /** Gets the embedded master once it runs (`--master local`): the dashboard serves task output from its sandboxes. */
   onLocalMaster?: (local: LocalMaster) => void;
+  /** The jobs as the API and metrics see them (a reload changes them); default: those of `config`. */
+  catalogue?: JobCatalogue;
+}
+
+/** What the run history records of each job of the catalogue. */
+function recordedJobs(config: Config, catalogue: JobCatalogue): RecordedJob[] {
+  if (config.jobs === undefined) return [{ name: config.job.name, tasksPerRound: config.job.maxTasks }];
+  const names = (): readonly string[] => catalogue.names();
+  return catalogue.list().map((job) => ({ name: job.name, tasksPerRound: job.maxTasks, jobsOfFile: names }));
 }
 
 export async function runFromConfig(config: Config, log: Logger, options: RunOptions = {}): Promise<number> {
   const signals = options.signals ?? new Signals();
   const status = options.status ?? initialStatus();
+  const catalogue = options.catalogue ?? new JobCatalogue(config.jobs ?? [config.job], signals);
   let election: LeaderElection | undefined;
   if (config.ha !== undefined) {
     election = new LeaderElection(config.ha, { logger: log });
@@ -78,6 +89,7 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
     source = leaderSourceFor(config.master, log);
   }
   let kept: KeptHistory | undefined;
+  let stopFollowing = (): void => {};
   let exitCode: number | undefined;
   try {
     const cluster = clusterIdentity(config.master);
@@ -86,15 +98,15 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
     const store = stateStoreFor(stateConfig, log, election, cluster);
     if (options.history) {
       // Beside --state-file even with the embedded master: the job's history outlives the cluster it ran on.
-      const names = config.jobs?.map((job) => job.name);
-      const recorded = config.jobs === undefined
-        ? { name: config.job.name, tasksPerRound: config.job.maxTasks }
-        : config.jobs.map((job) => ({ name: job.name, tasksPerRound: job.maxTasks, jobsOfFile: names! }));
-      kept = await keepHistory(options.history, signals, recorded,
+      const history = await keepHistory(options.history, signals, recordedJobs(config, catalogue),
         historyStoreFor(config, election), log);
+      kept = history;
+      const follow = (): void => history.follow(recordedJobs(config, catalogue));
+      signals.on('jobsChanged', follow);
+      stopFollowing = () => signals.off('jobsChanged', follow);
     }
     exitCode = await runScheduler(stateConfig, {
-      log, source, store, signals, status,
+      log, source, store, signals, status, catalogue,
       ...(cluster !== undefined ? { cluster } : {}),
       ...(options.inspect ? { inspect: options.inspect } : {}),
       ...(options.inspectTask ? { inspectTask: options.inspectTask } : {}),
@@ -111,6 +123,7 @@ export async function runFromConfig(config: Config, log: Logger, options: RunOpt
     return exitCode;
   } finally {
     // Without --ha nobody carries an open round on once the scheduler ends: its state is reset or it exits.
+    stopFollowing();
     await kept?.stop({ interrupted: election === undefined && exitCode !== undefined });
     await local?.stop();
     await election?.resign();

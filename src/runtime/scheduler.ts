@@ -7,7 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createActor, toPromise, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
-import type { FrameworkInput, FrameworkOutput, PersistedState, PersistParams, RuntimeEvent, SubscriptionEvent, TaskInspection, Timing } from '../../machines/contract.js';
+import type { FrameworkInput, FrameworkOutput, JobRun, PersistedState, PersistParams, RuntimeEvent, SubscriptionEvent, TaskInspection, Timing } from '../../machines/contract.js';
 import { CallSender } from '../client/calls.js';
 import { isConnectionRefused } from '../client/errors.js';
 import type { LeaderSource } from '../client/leader-source.js';
@@ -22,6 +22,7 @@ import { jobOfTask, rolesOf } from '../../machines/supervisor/supervisor.context
 import { CallQueue } from './call-order.js';
 import { JobsStateCombiner } from './jobs-state.js';
 import { jobsDigest } from '../jobs/digest.js';
+import type { JobCatalogue } from './job-catalogue.js';
 import { reloadOnHangup } from './jobs-reload.js';
 import { stateForCluster } from './cluster-identity.js';
 import { handleNotification } from './notifications.js';
@@ -63,6 +64,8 @@ export interface RunDeps {
   cluster?: string;
   /** Backoff of failed state writes (ms); default 100 doubling to 5000. */
   storeRetry?: { initialMs: number; maxMs: number };
+  /** `--jobs`: told of the jobs a reload added or changed and of removed jobs once forgotten. */
+  catalogue?: JobCatalogue;
 }
 
 /**
@@ -228,6 +231,8 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     frameworkName: config.job.name, jobs, ...(restored ? { restored } : {}), ...(digest !== undefined ? { digest } : {}),
   });
   let jobNames = combiner?.names() ?? [];
+  /** The definitions of the last reload (the supervisor says which it took). */
+  let reloading: readonly JobRun[] = [];
   if (restored?.jobsDigest !== undefined && digest !== undefined && restored.jobsDigest !== digest) {
     const unknown = (restored.jobs ?? []).map((j) => j.name).filter((name) => !config.jobs!.some((d) => d.name === name));
     log.warn({ before: restored.jobsDigest, now: digest, unknown },
@@ -260,11 +265,13 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
       handleNotification(notification, {
         log, signals, status, now, ...(jobs !== undefined ? { jobOf: (taskId: string) => jobOfTask(taskId, jobNames) } : {}),
       });
+      if (notification.type === 'jobsReloaded') deps.catalogue?.reloaded(reloading, notification);
       // A removed job has drained: it leaves the state.
       if (notification.type === 'jobRemoved' && combiner !== undefined) {
         const at = now();
         writer.write(stampedChange(combiner.forget(notification.job, at), at, stamp));
         jobNames = combiner.names();
+        deps.catalogue?.forget(notification.job);
       }
     },
     ...(deps.inspectTask ? { inspectTask: deps.inspectTask } : {}),
@@ -303,6 +310,7 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
     reload: (runs) => {
       combiner.setJobs(runs);
       jobNames = combiner.names();
+      reloading = runs;
       sendToMachine({ type: 'jobs.reload', jobs: runs });
     },
   });

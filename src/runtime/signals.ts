@@ -34,6 +34,11 @@ export interface SignalMap {
   startSkipped: [{ job: string }];
   /** `--jobs`: a job removed from the file (reload or a changed file at takeover) has no tasks left and is forgotten. */
   jobRemoved: [{ job: string }];
+  /**
+   * The jobs changed (job-catalogue.ts): a reload added or changed these, or a
+   * removed job was forgotten. The catalogue has the new list when this comes.
+   */
+  jobsChanged: [{ added: string[]; changed: string[]; removed: string[] }];
   suppressed: [];
   revived: [];
   reconcile: [{ tasks: number; attempt: number; implicit: boolean }];

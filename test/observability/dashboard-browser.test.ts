@@ -8,7 +8,8 @@
  * takes a screenshot to a temporary file and checks it is a real PNG of the
  * page; with DASHBOARD_PICTURE=1 (`npm run picture:dashboard`) it also
  * replaces visualizations/dashboard.png, the one shown in the README. With a
- * --jobs file of two jobs, the page lists both, each with its own state.
+ * --jobs file of two jobs, the page lists both, each with its own state, and
+ * follows a SIGHUP reload that adds one and removes the other.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -117,7 +118,7 @@ describe('dashboard in a browser', () => {
     await cli.exited;
   });
 
-  it('lists every job of a --jobs file, each with its own rounds and tasks', async (t) => {
+  it('lists every job of a --jobs file, each with its own rounds and tasks, and the jobs a reload adds and removes', async (t) => {
     const scratch = mkdtempSync(join(tmpdir(), 'browser-jobs-'));
     t.after(() => rmSync(scratch, { recursive: true, force: true }));
     const jobsFile = join(scratch, 'jobs.yaml');
@@ -135,6 +136,16 @@ describe('dashboard in a browser', () => {
     await page.locator('[data-job="beta"]').waitFor({ timeout: 60_000 });
     await page.locator('[data-job="alpha"] .badge.s-cooldown').waitFor({ timeout: 60_000 });
     await page.locator('[data-job="beta"] .badge.s-cooldown').waitFor({ timeout: 60_000 });
+    // SIGHUP with gamma added and beta removed: the open page follows.
+    writeFileSync(jobsFile, [
+      'jobs:',
+      '  - { name: alpha, cmd: "echo alpha", maxtasks: 2, wait: 600 }',
+      '  - { name: gamma, cmd: "echo gamma", maxtasks: 1, wait: 600 }',
+      '',
+    ].join('\n'));
+    cli.child.kill('SIGHUP');
+    await page.locator('[data-job="gamma"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-job="beta"]').waitFor({ state: 'detached', timeout: 60_000 });
     assert.deepEqual(errors, [], 'no script errors');
     assert.deepEqual(blocked, [], 'no request left 127.0.0.1');
     cli.child.kill('SIGTERM');

@@ -367,7 +367,8 @@ function App() {
     }
   }, []);
 
-  const name = selected ?? jobs[0]?.name;
+  // A job a reload removed (and that is forgotten) is no longer there: show the first.
+  const name = selected !== undefined && jobs.some((j) => j.name === selected) ? selected : jobs[0]?.name;
   const loadJobs = useCallback(() => guard(async () => setJobs((await api('api/jobs')).jobs)), [guard]);
   const loadJob = useCallback(() => name && guard(async () => {
     const [detail, history] = await Promise.all([api(jobPath(name)), api(`${jobPath(name)}/runs`)]);
@@ -402,6 +403,7 @@ function App() {
       onRunEvent();
       onTaskEvent();
     } else if (event === 'tasks') onTaskEvent();
+    else if (event === 'jobs') onRunEvent();
   });
 
   const askToken = auth === 'needed' || auth === 'wrong';

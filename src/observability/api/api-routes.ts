@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ApiError, sendJson } from './api-error.js';
 import { CONTROL_ACTIONS, type ControlAction, type ControlResult } from './job-control.js';
-import { jobDetail, jobSummary, runsOf, taskPage, TASK_FILTERS, type JobDefinition, type JobSources, type TaskFilter } from './job-views.js';
+import { jobDetail, jobSummary, runsOf, taskPage, TASK_FILTERS, type JobDefinitionView, type JobSources, type TaskFilter } from './job-views.js';
 import { openApiDocument } from './openapi.js';
 
 export interface ApiRoutesOptions extends JobSources {
@@ -37,7 +37,7 @@ const MAX_TAIL = 16 * 1024 * 1024;
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
 export function apiRoutes(options: ApiRoutesOptions): Route {
-  const find = (name: string): JobDefinition => {
+  const find = (name: string): JobDefinitionView => {
     const def = options.definitions().find((d) => d.name === name);
     if (!def) throw new ApiError('JOB_NOT_FOUND', `no job named '${name}'`);
     return def;

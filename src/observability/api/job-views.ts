@@ -3,24 +3,16 @@
  * and detail, its runs, and pages of its current round's tasks, built from the
  * run history (src/history), the live state view and the job's definition.
  */
+import type { JobConfig } from '../../../machines/contract.js';
 import type { RunHistory, RunRecord, TaskRow } from '../../history/index.js';
 import type { JobView, StateViewSnapshot } from '../state-view.js';
 import type { JobMachineState } from './job-control.js';
 
-/** What the API shows of a job's definition (never its environment: it may hold secrets). */
-export interface JobDefinition {
-  name: string;
-  cmd: string;
-  cpus: number;
-  memMb: number;
-  maxTasks: number;
-  waitSeconds: number;
-  rounds: number;
-  role: string;
-  image?: string;
-  /** --grace: the kill policy of a control kill. */
-  graceSeconds?: number;
-}
+/**
+ * What the API reads of a job's definition (JobConfig; never its environment:
+ * it may hold secrets). `graceSeconds` is the kill policy of a control kill.
+ */
+export type JobDefinitionView = Pick<JobConfig, 'name' | 'cmd' | 'cpus' | 'memMb' | 'maxTasks' | 'waitSeconds' | 'rounds' | 'role' | 'image' | 'graceSeconds'>;
 
 export type JobState = 'waiting' | 'running' | 'cooldown' | 'paused' | 'done';
 
@@ -29,7 +21,7 @@ export const RECENT_RUNS = 30;
 
 export interface JobSources {
   history: RunHistory;
-  definitions: () => readonly JobDefinition[];
+  definitions: () => readonly JobDefinitionView[];
   /** The live view (with `--jobs` each job's rounds are under its `jobs`). */
   view: (job: string) => StateViewSnapshot | undefined;
   /** The job machine's phase, when the job runs in this process. */
@@ -42,7 +34,7 @@ export interface JobSources {
 
 export type TaskOutputLinks = { stdout: string; stderr: string } | { sandbox: string };
 
-export function jobState(def: JobDefinition, view: StateViewSnapshot | undefined, machine: JobMachineState | undefined): JobState {
+export function jobState(def: JobDefinitionView, view: StateViewSnapshot | undefined, machine: JobMachineState | undefined): JobState {
   if (machine) {
     switch (machine.phase) {
       case 'round': case 'draining': return 'running';
@@ -66,7 +58,7 @@ export function jobViewOf(view: StateViewSnapshot, name: string): JobView {
   return view.jobs?.[name] ?? view.job;
 }
 
-export function jobSummary(def: JobDefinition, sources: JobSources) {
+export function jobSummary(def: JobDefinitionView, sources: JobSources) {
   const snapshot = sources.view(def.name);
   const view = snapshot === undefined ? undefined : { job: jobViewOf(snapshot, def.name) };
   const machine = sources.machine?.(def.name);
@@ -91,7 +83,7 @@ export function jobSummary(def: JobDefinition, sources: JobSources) {
   };
 }
 
-export function jobDetail(def: JobDefinition, sources: JobSources) {
+export function jobDetail(def: JobDefinitionView, sources: JobSources) {
   const view = sources.view(def.name);
   const tasks = sources.history.tasks(def.name);
   const taskStates: Record<string, number> = {};

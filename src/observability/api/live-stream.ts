@@ -6,6 +6,8 @@
  *   run        a run that started, changed or finished (RunRecord, with `job`)
  *   tasks      tasks that changed (`{ job, tasks: [...] }`), or `{ job, many: true }`
  *              when more than MAX_TASKS_PER_TICK did (the page refetches)
+ *   jobs       the jobs changed (a reload added or changed some, or a removed
+ *              one was forgotten): `{ added, changed, removed }` (the page refetches)
  * and a comment every 15 s to keep proxies from closing it. Nothing is
  * computed while no client listens; a slow client is never waited for (what
  * it cannot take is dropped with its connection).
@@ -72,10 +74,19 @@ export function liveStream(options: LiveStreamOptions): LiveStream {
   const touch = (): void => {
     dirty = true;
   };
+  const jobsChanged = { added: new Set<string>(), changed: new Set<string>(), removed: new Set<string>() };
+  const onJobsChanged = ({ added, changed, removed }: { added: string[]; changed: string[]; removed: string[] }): void => {
+    if (clients.size === 0) return;
+    dirty = true;
+    for (const name of added) { jobsChanged.added.add(name); jobsChanged.removed.delete(name); }
+    for (const name of changed) jobsChanged.changed.add(name);
+    for (const name of removed) { jobsChanged.removed.add(name); jobsChanged.added.delete(name); jobsChanged.changed.delete(name); }
+  };
   const stopHistory = options.history.onChange(onChange);
   options.signals.on('event', touch);
   options.signals.on('disconnected', touch);
   options.signals.on('cooldown', touch);
+  options.signals.on('jobsChanged', onJobsChanged);
 
   let ticks = 0;
   const flush = (): void => {
@@ -90,6 +101,10 @@ export function liveStream(options: LiveStreamOptions): LiveStream {
         if (res.writableLength > MAX_BUFFERED) res.destroy();
         else res.write(`event: machines\ndata: ${machines}\n\n`);
       }
+    }
+    if (jobsChanged.added.size + jobsChanged.changed.size + jobsChanged.removed.size > 0) {
+      broadcast('jobs', { added: [...jobsChanged.added], changed: [...jobsChanged.changed], removed: [...jobsChanged.removed] });
+      for (const names of Object.values(jobsChanged)) names.clear();
     }
     for (const { job, run } of runs.values()) broadcast('run', { job, ...run });
     runs.clear();
@@ -127,6 +142,7 @@ export function liveStream(options: LiveStreamOptions): LiveStream {
       options.signals.off('event', touch);
       options.signals.off('disconnected', touch);
       options.signals.off('cooldown', touch);
+      options.signals.off('jobsChanged', onJobsChanged);
       for (const res of clients) res.end();
       clients.clear();
     },

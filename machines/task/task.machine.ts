@@ -78,6 +78,13 @@ export interface TaskOutcome {
   message?: string;
 }
 
+/** A new or restored task's context (the machine's `context`; task.steps.ts builds cached snapshots with it). */
+export function initialTaskContext(input: TaskInput): TaskContext {
+  const context: TaskContext = { taskId: input.taskId, round: input.round, index: input.index, state: input.state, sweep: input.sweep };
+  if (input.agentId !== undefined) context.agentId = input.agentId;
+  return context;
+}
+
 function statusOf(event: TaskEvent): TaskStatus | undefined {
   return event.type === 'task.status' ? event.status : undefined;
 }
@@ -138,11 +145,7 @@ export const taskMachine = setup({
   },
 }).createMachine({
   id: 'task',
-  context: ({ input }) => {
-    const context: TaskContext = { taskId: input.taskId, round: input.round, index: input.index, state: input.state, sweep: input.sweep };
-    if (input.agentId !== undefined) context.agentId = input.agentId;
-    return context;
-  },
+  context: ({ input }) => initialTaskContext(input),
   initial: 'spawned',
   states: {
     /** Routes a new or restored task to the state it is known to be in. */

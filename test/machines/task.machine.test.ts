@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialTransition, transition } from 'xstate';
-import { taskMachine, type TaskInput } from '../../machines/task/task.machine.js';
+import { taskMachine, type TaskEvent, type TaskInput } from '../../machines/task/task.machine.js';
 import { startTask, stepTask, type TaskSnapshot, type TaskStep } from '../../machines/task/task.steps.js';
 import type { Call, TaskState, TaskStatus } from '../../src/mesos/types.js';
 import type { Notification } from '../../machines/contract.js';
@@ -157,4 +157,48 @@ test('the steps are xstate\'s own transition(): same snapshots and actions', () 
   assert.deepEqual(step.snapshot.value, next.value);
   assert.deepEqual(step.snapshot.context, next.context);
   assert.deepEqual(step.notes, actions.filter((a) => a.type === 'notify').map((a) => a.params));
+});
+
+test('a new task\'s snapshot is xstate\'s own initial snapshot, first and every later time, in every state a task starts or is restored in', () => {
+  const states: TaskInput['state'][] = [
+    'LAUNCHED', 'PENDING_LAUNCH', 'TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_UNREACHABLE', 'TASK_KILLING',
+    'TASK_FINISHED', 'TASK_FAILED', 'TASK_LOST', 'TASK_UNKNOWN',
+  ];
+  const events: TaskEvent[] = [
+    { type: 'task.status', status: { task_id: { value: 'x' }, state: 'TASK_RUNNING', agent_id: { value: 'a2' } } },
+    { type: 'task.status', status: { task_id: { value: 'x' }, state: 'TASK_FAILED', reason: 'REASON_X', message: 'm' } },
+    { type: 'task.kill', graceSeconds: 3 },
+    { type: 'task.sweep', sweep: 9 },
+    { type: 'task.unsent' },
+  ];
+  for (const state of states) {
+    // Three tasks per state, with and without an agent: the later ones come from the cache.
+    for (const [i, agentId] of [[1, 'a1'], [2, undefined], [3, 'a3']] as const) {
+      const input: TaskInput = { taskId: `t-${state}-${i}`, round: i, index: i, state, sweep: i, ...(agentId !== undefined ? { agentId } : {}) };
+      const [initial, initialActions]: [TaskSnapshot, Array<{ type: string }>] = initialTransition(taskMachine, input);
+      const mine = startTask(input);
+      const what = `${state}, task ${i}`;
+      assert.deepEqual(mine.snapshot.value, initial.value, what);
+      assert.deepEqual(mine.snapshot.context, initial.context, what);
+      assert.equal(mine.snapshot.status, initial.status, what);
+      assert.deepEqual(mine.snapshot.output, initial.output, what);
+      assert.deepEqual([...mine.snapshot.tags], [...initial.tags], what);
+      assert.deepEqual(mine.calls, [], what);
+      assert.deepEqual(mine.notes, [], what);
+      assert.equal(initialActions.filter((a) => ['sendCall', 'notify', 'reportSilence'].includes(a.type)).length, 0, what);
+      if (initial.status !== 'active') continue;
+      for (const event of events) {
+        const [next, actions]: [TaskSnapshot, Array<{ type: string; params?: unknown }>] = transition(taskMachine, initial, event);
+        const step = stepTask(mine.snapshot, event);
+        const after = `${what}, then ${event.type}`;
+        assert.deepEqual(step.snapshot.value, next.value, after);
+        assert.deepEqual(step.snapshot.context, next.context, after);
+        assert.equal(step.snapshot.status, next.status, after);
+        assert.deepEqual(step.snapshot.output, next.output, after);
+        assert.deepEqual(step.calls, actions.filter((a) => a.type === 'sendCall').map((a) => a.params), after);
+        assert.deepEqual(step.notes, actions.filter((a) => a.type === 'notify').map((a) => a.params), after);
+        assert.equal(step.silent, actions.some((a) => a.type === 'reportSilence'), after);
+      }
+    }
+  }
 });

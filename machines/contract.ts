@@ -107,6 +107,25 @@ export interface PersistedJob {
   pendingRetries?: number[];
   /** Paused through the control API (see PersistedState.paused); written only while paused. */
   paused?: true;
+  /** The round of each of `pendingRetries` (written only when one is not `round`'s). */
+  pendingRetryRounds?: number[];
+  /**
+   * `concurrency: allow`: rounds started before `round` and still in flight
+   * (their tasks are in PersistedState.tasks, each naming its round). Absent
+   * when none is, and in states written before rounds could overlap.
+   * `phase` says whether `round` itself is complete ('cooldown') or not.
+   */
+  earlierRounds?: PersistedRound[];
+}
+
+/** `--jobs`, `concurrency: allow`: a round in flight besides the job's `round`. */
+export interface PersistedRound {
+  round: number;
+  /** Tasks the round wants (its maxtasks when it started). */
+  maxTasks: number;
+  launched: number;
+  finished: number;
+  failed: number;
 }
 
 export interface PersistedState {
@@ -264,13 +283,17 @@ export type Notification =
   /** Its ACCEPT never reached the master: not a failure; another task is launched in its place. */
   | { type: 'taskUnlaunched'; taskId: string; round: number; reason: string }
   | { type: 'acknowledged'; taskId: string; state: string }
-  | { type: 'roundStarted'; round: number; tasks: number; job?: string }
+  /** `overlaps` (`concurrency: allow`): the rounds still in flight that this one runs alongside. */
+  | { type: 'roundStarted'; round: number; tasks: number; job?: string; overlaps?: number[] }
   | { type: 'roundFinished'; round: number; finished: number; failed: number; job?: string }
   | { type: 'cooldown'; round: number; seconds: number; job?: string }
   /** `--jobs`: a job waits for its schedule or its parents (`next`: its next start by the clock, ms since epoch). */
   | { type: 'jobWaiting'; job: string; round: number; next?: number; parents?: string[] }
-  /** `--jobs`: a start by the schedule came while the job's last round still ran (concurrency forbid). */
-  | { type: 'startSkipped'; job: string; at: number }
+  /**
+   * `--jobs`: a start by the schedule came while the job's last round still
+   * ran (concurrency forbid), or while `max-in-flight` rounds ran (allow).
+   */
+  | { type: 'startSkipped'; job: string; at: number; reason?: 'max-in-flight'; inFlight?: number }
   /** `--jobs`: what a reload of the jobs file changed. */
   | { type: 'jobsReloaded'; added: string[]; changed: string[]; removed: string[]; unchanged: string[]; skipped: string[] }
   /** `--jobs`: a removed job (by a reload, or unknown to the file after a restart or takeover) has ended and is forgotten. */

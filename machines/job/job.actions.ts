@@ -12,6 +12,7 @@
  */
 import { assign, enqueueActions } from 'xstate';
 import type { Notification, PersistParams, SendCallParams, TaskInspection } from '../contract.js';
+import type { JobEvent } from './job.context.js';
 import type { TaskStatus } from '../../src/mesos/types.js';
 import { acceptCall, acknowledgeCall, declineCall, killCall, launchOperation, reconcileCall, reviveCall, suppressCall } from '../policy/calls.js';
 import { planOffers, plannedTaskCount } from '../policy/offer-plan.js';
@@ -21,7 +22,8 @@ import { isTerminalState } from '../policy/task-status.js';
 import { truncatedExponentialMs } from '../policy/backoff.js';
 import type { TaskEvent } from '../task/task.machine.js';
 import { INSPECTED_TASKS_PER_ROUND, isAwaitingFirstWord, startTask, stepTask, type TaskSnapshot, type TaskStep } from '../task/task.steps.js';
-import { activeCount, noActiveTasks, persistParams, persistedTaskOf, type ActiveTasks, type JobContext } from './job.context.js';
+import { activeCount, noActiveTasks, persistParams, persistedTaskOf, type ActiveTasks, type EarlierRound, type JobContext, type RetryCarry } from './job.context.js';
+import { allLaunched, asEarlier, currentAlive, currentOpen, currentWanted, earlierComplete, roundsInFlight, withEarlier, type EarlierFields } from './job.rounds.js';
 import { jobSetup as base } from './job.setup.js';
 
 /** What a step of the job hands to its effect actions, in order. */
@@ -49,28 +51,44 @@ function effectsOf(step: TaskStep, event: TaskEvent | { type: 'xstate.init' }): 
   return effects;
 }
 
+/** An earlier round that ended in a step (see job.rounds.ts). */
+interface RoundDone {
+  round: number;
+  finished: number;
+  failed: number;
+  ok: boolean;
+}
+
 /**
- * Tasks that reached their end in a step: counted (finished or failed; one
- * that never reached the master counts neither way and is taken back from
- * the round's launches, so the planner launches another in its place),
- * dropped from the tasks in flight and from the reconciliation in progress.
- * Returns the context changes and the notifications.
+ * Tasks that reached their end in a step: counted in their round (finished
+ * or failed; one that never reached the master counts neither way and is
+ * taken back from its round's launches, so the planner launches another in
+ * its place), dropped from the tasks in flight and from the reconciliation
+ * in progress. An earlier round (`concurrency: allow`) whose last task ended
+ * is finished here (`done`); the newest round is finished by the machine's
+ * `roundComplete`. Returns the context changes and the notifications.
  */
-function endTasks(context: JobContext, active: ActiveTasks, ended: readonly TaskStep[], unsentReason = ''): { next: JobContext; notes: Notification[]; removed: string[] } {
+function endTasks(context: JobContext, active: ActiveTasks, ended: readonly TaskStep[], unsentReason = ''): { next: JobContext; notes: Notification[]; removed: string[]; done: RoundDone[] } {
   let { finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng } = context;
+  let rounds: EarlierFields = context;
   const notes: Notification[] = [];
   const removed: string[] = [];
+  const done: RoundDone[] = [];
   for (const step of ended) {
     const outcome = step.outcome;
     if (outcome === undefined) continue;
     const task = step.snapshot.context;
     removed.push(task.taskId);
+    // The task's round: the newest (the context's counters) or an earlier one still in flight.
+    const before = task.round === context.round ? undefined : rounds.earlier[task.round];
+    const of = before === undefined ? undefined : { ...before, alive: before.alive - 1 };
     if (reconcileRemaining[task.taskId] === true) {
       const { [task.taskId]: _heard, ...rest } = reconcileRemaining;
       reconcileRemaining = rest;
     }
     if (!outcome.reached) {
-      launchedInRound -= 1;
+      if (of === undefined) launchedInRound -= 1;
+      else rounds = withEarlier(rounds, { ...of, launched: of.launched - 1 });
       notes.push({ type: 'taskUnlaunched', taskId: task.taskId, round: task.round, reason: unsentReason });
       continue;
     }
@@ -86,7 +104,8 @@ function endTasks(context: JobContext, active: ActiveTasks, ended: readonly Task
     );
     if (decision?.outcome === 'relaunch') {
       rng = decision.rngState;
-      retryQueue = [...retryQueue, { delayMs: decision.delayMs, spent: (spent ?? 0) + 1 }];
+      retryQueue = [...retryQueue, { delayMs: decision.delayMs, spent: (spent ?? 0) + 1, round: task.round }];
+      if (of !== undefined) rounds = withEarlier(rounds, { ...of, retrying: of.retrying + 1 });
       const retry: Notification = {
         type: 'taskRetry', taskId: task.taskId, round: task.round, state: outcome.state,
         retry: (spent ?? 0) + 1, max: context.config.retries?.max ?? 0, delayMs: decision.delayMs,
@@ -96,25 +115,59 @@ function endTasks(context: JobContext, active: ActiveTasks, ended: readonly Task
       notes.push(retry);
       continue;
     }
-    if (outcome.ok) finishedInRound += 1;
-    else { failedInRound += 1; allFinished = false; }
+    if (!outcome.ok) allFinished = false;
+    if (of === undefined) {
+      if (outcome.ok) finishedInRound += 1;
+      else failedInRound += 1;
+    } else {
+      const after = outcome.ok ? { ...of, finished: of.finished + 1 } : { ...of, failed: of.failed + 1 };
+      const complete = earlierComplete(after);
+      rounds = withEarlier(rounds, after, complete);
+      if (complete) done.push({ round: after.round, finished: after.finished, failed: after.failed, ok: after.failed === 0 });
+    }
     const note: Notification = { type: 'taskEnded', taskId: task.taskId, round: task.round, state: outcome.state, ok: outcome.ok };
     if (outcome.reason !== undefined) note.reason = outcome.reason;
     if (outcome.message !== undefined) note.message = outcome.message;
     notes.push(note);
   }
+  let { completedRounds, successfulRounds, lastRoundOk } = context;
+  for (const r of done) {
+    completedRounds += 1;
+    if (r.ok) successfulRounds += 1;
+    lastRoundOk = r.ok;
+    notes.push({ type: 'roundFinished', round: r.round, finished: r.finished, failed: r.failed, ...jobTag(context) });
+  }
   const next: JobContext = {
     ...context,
     active: removed.length === 0 ? active : active.deleteAll(removed),
     finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng,
+    earlier: rounds.earlier, earlierAlive: rounds.earlierAlive, earlierWanting: rounds.earlierWanting,
+    completedRounds, successfulRounds,
   };
-  return { next, notes, removed };
+  if (lastRoundOk !== undefined) next.lastRoundOk = lastRoundOk;
+  return { next, notes, removed, done };
 }
 
 /** The context fields that endTasks may change, for `enqueue.assign`. */
 function endedFields(next: JobContext): Partial<JobContext> {
-  const { active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng } = next;
-  return { active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng };
+  const {
+    active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng,
+    earlier, earlierAlive, earlierWanting, completedRounds, successfulRounds, lastRoundOk,
+  } = next;
+  return {
+    active, finishedInRound, failedInRound, launchedInRound, allFinished, reconcileRemaining, retryQueue, taskRetries, rng,
+    earlier, earlierAlive, earlierWanting, completedRounds, successfulRounds, lastRoundOk,
+  };
+}
+
+/** `--jobs`: the supervisor hears of each earlier round that ended (after its persist, like finishRound). */
+function reportRoundsDone(next: JobContext, done: readonly RoundDone[], enqueue: { sendParent: (event: never) => void }): void {
+  if (!next.shared) return;
+  let successfulRounds = next.successfulRounds - done.filter((r) => r.ok).length;
+  for (const r of done) {
+    if (r.ok) successfulRounds += 1;
+    enqueue.sendParent({ type: 'job.roundFinished', job: next.config.name, round: r.round, ok: r.ok, successfulRounds } as never);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -155,12 +208,13 @@ const loseAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => 
     ended.push(step);
   }
   if (ended.length === 0) return;
-  const { next, notes, removed } = endTasks(context, context.active, ended);
+  const { next, notes, removed, done } = endTasks(context, context.active, ended);
   enqueue.assign(endedFields(next));
   for (const effect of effects) enqueue(effect);
   for (const params of notes) enqueue({ type: 'notify', params });
   const { frameworkId: _gone, ...rest } = next;
   enqueue({ type: 'persist', params: persistParams(rest, { remove: removed }) });
+  reportRoundsDone(next, done, enqueue);
 }));
 
 // ---------------------------------------------------------------------------
@@ -172,7 +226,7 @@ function roleList(context: JobContext): string[] {
 
 /** Asks for offers (REVIVE also clears our decline filters), unless every task of the round is launched. */
 const reviveOffers = base.createAction(enqueueActions(({ context, enqueue }) => {
-  if (context.launchedInRound >= context.config.maxTasks) return;
+  if (allLaunched(context)) return;
   enqueue.assign({ suppressed: false });
   enqueue.sendParent({ type: 'job.offersWanted', wanted: true, job: context.config.name });
   // --jobs: the supervisor REVIVEs the job's role (and repeats it as the job asks).
@@ -216,8 +270,7 @@ const declineOffers = base.createAction(enqueueActions(({ context, event, enqueu
 const launchOnOffers = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'mesos.offers') return;
   const { config, timing } = context;
-  const alive = activeCount(context);
-  const wanted = Math.max(0, Math.min(config.maxTasks - context.launchedInRound, config.maxTasks - alive));
+  const wanted = currentWanted(context);
   const plan = planOffers(event.offers, wanted, { cpus: config.cpus, memMb: config.memMb });
   const placed = plannedTaskCount(plan);
   const stillWanted = wanted - placed > 0;
@@ -297,54 +350,81 @@ const forgetUnsentLaunch = base.createAction(enqueueActions(({ context, event, e
 
 /**
  * `--jobs`: tasks the supervisor planned for this job (policy/offer-share.ts),
- * at most as many as the round still wants. Written ahead as PENDING_LAUNCH
- * like launchOnOffers; the LAUNCH operations go back to the supervisor, which
- * ACCEPTs each offer once with the operations of every job placed on it.
- * Always answers, with no launches when the job takes none.
+ * at most as many as its rounds in flight still want: the earlier rounds'
+ * first, oldest first (`concurrency: allow`), then the newest's. Written
+ * ahead as PENDING_LAUNCH like launchOnOffers; the LAUNCH operations go back
+ * to the supervisor, which ACCEPTs each offer once with the operations of
+ * every job placed on it. Always answers, with no launches when the job
+ * takes none.
  */
 const launchPlanned = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'job.launch') return;
   const { config } = context;
-  let wanted = Math.max(0, Math.min(config.maxTasks - context.launchedInRound, config.maxTasks - activeCount(context)));
+  // What each round wants, in launch order (the newest last, under its own counters).
+  const wants: { round: number; count: number; earlier?: EarlierRound }[] = [];
+  if (context.earlierWanting > 0) {
+    for (const r of Object.values(context.earlier).sort((a, b) => a.round - b.round)) {
+      const count = Math.max(0, r.maxTasks - r.launched);
+      if (count > 0) wants.push({ round: r.round, count, earlier: r });
+    }
+  }
+  const current = currentWanted(context);
+  if (current > 0) wants.push({ round: context.round, count: current });
   const launches: { offerId: string; agentId: string; tasks: ReturnType<typeof buildTaskInfo>[] }[] = [];
   const started: TaskSnapshot[] = [];
   let index = context.lastIndex;
-  const retryCarry = [...context.retryCarry];
+  let launchedInRound = context.launchedInRound;
+  let rounds: EarlierFields = context;
+  let retryCarry: RetryCarry[] = context.retryCarry;
   const taskRetries = { ...context.taskRetries };
-  const active = wanted === 0 ? context.active : context.active.withMutations((next) => {
+  let want = 0;
+  const nextIndex: Record<number, number> = {};
+  const active = wants.length === 0 ? context.active : context.active.withMutations((next) => {
     for (const use of event.uses) {
       const agentId = use.offer.agent_id.value;
       const tasks: ReturnType<typeof buildTaskInfo>[] = [];
       for (const resources of use.tasks) {
-        if (wanted === 0) break;
-        wanted -= 1;
-        index += 1;
-        const info = buildTaskInfo(config, context.round, index, agentId, resources);
+        while (want < wants.length && wants[want]!.count === 0) want++;
+        const of = wants[want];
+        if (of === undefined) break;
+        of.count -= 1;
+        const round = of.round;
+        let taskIndex: number;
+        if (of.earlier === undefined) taskIndex = ++index;
+        else taskIndex = nextIndex[round] = (nextIndex[round] ?? of.earlier.lastIndex) + 1;
+        const info = buildTaskInfo(config, round, taskIndex, agentId, resources);
         // Each job of the file runs its tasks as its own `user` (CommandInfo.user overrides FrameworkInfo.user).
         if (info.command !== undefined) info.command.user = config.user;
         const taskId = info.task_id.value;
-        const { snapshot } = startTask({ taskId, round: context.round, index, agentId, state: 'LAUNCHED', sweep: context.sweeps });
+        const { snapshot } = startTask({ taskId, round, index: taskIndex, agentId, state: 'LAUNCHED', sweep: context.sweeps });
         next.set(taskId, snapshot);
         started.push(snapshot);
         tasks.push(info);
         // A relaunch: the new task carries its chain's retries.
-        const spent = retryCarry.shift();
-        if (spent !== undefined) taskRetries[taskId] = spent;
+        const carried = retryCarry.length === 0 ? -1 : retryCarry.findIndex((c) => c.round === round);
+        if (carried >= 0) {
+          taskRetries[taskId] = retryCarry[carried]!.spent;
+          retryCarry = [...retryCarry.slice(0, carried), ...retryCarry.slice(carried + 1)];
+        }
+        if (of.earlier === undefined) launchedInRound += 1;
+        else {
+          const r = rounds.earlier[round]!;
+          rounds = withEarlier(rounds, { ...r, launched: r.launched + 1, alive: r.alive + 1, lastIndex: taskIndex, retrying: r.retrying - (carried >= 0 ? 1 : 0) });
+        }
       }
       if (tasks.length > 0) launches.push({ offerId: use.offer.id.value, agentId, tasks });
     }
   });
   const placed = started.length;
   if (placed > 0) {
-    const next: JobContext = { ...context, active, launchedInRound: context.launchedInRound + placed, lastIndex: index, retryCarry, taskRetries };
-    enqueue.assign({ active, launchedInRound: next.launchedInRound, lastIndex: index, retryCarry, taskRetries });
-    enqueue({ type: 'persist', params: persistParams(next, { upsert: started.map(persistedTaskOf) }) });
+    const changes = { active, launchedInRound, lastIndex: index, retryCarry, taskRetries, earlier: rounds.earlier, earlierAlive: rounds.earlierAlive, earlierWanting: rounds.earlierWanting };
+    enqueue.assign(changes);
+    enqueue({ type: 'persist', params: persistParams({ ...context, ...changes }, { upsert: started.map(persistedTaskOf) }) });
   }
   enqueue.sendParent({ type: 'job.launching', job: config.name, launches });
-  for (const launch of launches) {
-    for (const info of launch.tasks) {
-      enqueue({ type: 'notify', params: { type: 'taskLaunched', taskId: info.task_id.value, round: context.round, agentId: launch.agentId } });
-    }
+  for (const snapshot of started) {
+    const { taskId, round, agentId } = snapshot.context;
+    enqueue({ type: 'notify', params: { type: 'taskLaunched', taskId, round, agentId: agentId! } });
   }
   for (const snapshot of started) for (const effect of inspection(snapshot, { type: 'xstate.init' })) enqueue(effect);
 }));
@@ -396,10 +476,11 @@ const recordUpdate = base.createAction(enqueueActions(({ context, event, enqueue
     if (step.outcome === undefined) {
       enqueue.assign({ active: context.active.set(taskId, step.snapshot), reconcileRemaining });
     } else {
-      const { next, notes, removed } = endTasks({ ...context, reconcileRemaining }, context.active, [step]);
+      const { next, notes, removed, done } = endTasks({ ...context, reconcileRemaining }, context.active, [step]);
       enqueue.assign(endedFields(next));
       for (const params of notes) enqueue({ type: 'notify', params });
       enqueue({ type: 'persist', params: persistParams(next, { remove: removed }) });
+      reportRoundsDone(next, done, enqueue);
     }
   }
   if (status.uuid === undefined) return;
@@ -437,7 +518,11 @@ const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => 
  */
 const killRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   const { active, effects } = killEveryTask(context, { type: 'task.kill', graceSeconds: context.config.graceSeconds });
-  enqueue.assign({ active, launchedInRound: Math.max(context.launchedInRound, context.config.maxTasks) });
+  // Every round in flight (`concurrency: allow`) counts as fully launched.
+  let rounds: EarlierFields = context;
+  for (const r of Object.values(context.earlier)) rounds = withEarlier(rounds, { ...r, launched: Math.max(r.launched, r.maxTasks) });
+  const { earlier, earlierAlive, earlierWanting } = rounds;
+  enqueue.assign({ active, launchedInRound: Math.max(context.launchedInRound, context.config.maxTasks), earlier, earlierAlive, earlierWanting });
   for (const effect of effects) enqueue(effect);
 }));
 
@@ -489,7 +574,8 @@ const sweepTasks = base.createAction(enqueueActions(({ context, enqueue }) => {
 // ---------------------------------------------------------------------------
 // Rounds
 
-const startNextRound = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+/** Starts the round after `context.round`; `overlaps`: the rounds still in flight it runs alongside. */
+function beginRound(context: JobContext, event: JobEvent, overlaps: number[] = []): { changes: Partial<JobContext>; effects: Effect[] } {
   const round = context.round + 1;
   let position = context.position;
   if (event.type === 'job.start') {
@@ -502,11 +588,39 @@ const startNextRound = base.createAction(enqueueActions(({ context, event, enque
   }
   // A reload's new definition takes effect with this round.
   const config = context.nextConfig ?? context.config;
-  if (context.nextConfig !== undefined) enqueue.assign({ config, nextConfig: undefined });
-  const next: JobContext = { ...context, config, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks, position };
-  enqueue.assign({ round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, position });
-  enqueue({ type: 'notify', params: { type: 'roundStarted', round, tasks: config.maxTasks, ...jobTag(context) } });
-  enqueue({ type: 'persist', params: persistParams(next) });
+  const changes: Partial<JobContext> = {
+    config, nextConfig: undefined, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, position,
+    earlier: context.earlier, earlierAlive: context.earlierAlive, earlierWanting: context.earlierWanting,
+  };
+  const { nextConfig: _taken, ...rest } = context;
+  const next: JobContext = { ...rest, ...changes } as JobContext;
+  return {
+    changes,
+    effects: [
+      { type: 'notify', params: { type: 'roundStarted', round, tasks: config.maxTasks, ...jobTag(context), ...(overlaps.length > 0 ? { overlaps } : {}) } },
+      { type: 'persist', params: persistParams(next) },
+    ],
+  };
+}
+
+const startNextRound = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  const { changes, effects } = beginRound(context, event);
+  enqueue.assign(changes);
+  for (const effect of effects) enqueue(effect);
+}));
+
+/**
+ * `concurrency: allow`: a start (or run now) while rounds are in flight: the
+ * newest round, when it still runs, becomes an earlier one with its own
+ * counters (job.rounds.ts), and the next round starts at once; its tasks are
+ * launched alongside theirs, and each round ends on its own.
+ */
+const startOverlappingRound = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  const overlaps = roundsInFlight(context).sort((a, b) => a - b);
+  const rounds: EarlierFields = currentOpen(context) ? withEarlier(context, asEarlier(context)) : context;
+  const { changes, effects } = beginRound({ ...context, earlier: rounds.earlier, earlierAlive: rounds.earlierAlive, earlierWanting: rounds.earlierWanting }, event, overlaps);
+  enqueue.assign(changes);
+  for (const effect of effects) enqueue(effect);
 }));
 
 /** `--jobs`: the job's name on its round notifications (the log says which job a line is about). */
@@ -535,9 +649,14 @@ const finishRound = base.createAction(enqueueActions(({ context, enqueue }) => {
 const releaseRetry = base.createAction(enqueueActions(({ context, enqueue }) => {
   const [first, ...rest] = context.retryQueue;
   if (first === undefined) return;
-  const next: JobContext = { ...context, retryQueue: rest, retryCarry: [...context.retryCarry, first.spent], launchedInRound: context.launchedInRound - 1 };
-  enqueue.assign({ retryQueue: next.retryQueue, retryCarry: next.retryCarry, launchedInRound: next.launchedInRound });
-  enqueue({ type: 'persist', params: persistParams(next) });
+  const retryCarry = [...context.retryCarry, { spent: first.spent, round: first.round }];
+  // The relaunch belongs to its task's round: the newest's or an earlier one still in flight.
+  const earlier = first.round === context.round ? undefined : context.earlier[first.round];
+  const changes: Partial<JobContext> = earlier === undefined
+    ? { retryQueue: rest, retryCarry, launchedInRound: context.launchedInRound - 1 }
+    : { retryQueue: rest, retryCarry, ...withEarlier(context, { ...earlier, launched: earlier.launched - 1 }) };
+  enqueue.assign(changes);
+  enqueue({ type: 'persist', params: persistParams({ ...context, ...changes }) });
 }));
 
 /** `--jobs` reload: keep the new definition for the next round; a change of trigger applies at once. */
@@ -621,6 +740,6 @@ export const jobActions = {
   recordSubscription, recordDisconnection, forgetFramework, loseAllTasks,
   reviveOffers, ensureSuppressed, declineOffers, launchOnOffers, forgetUnsentLaunch, launchPlanned, declinePlanned,
   inspectRestoredTasks, recordUpdate, killAllTasks, killAllNow, killRound, pause, resume, persistState, sweepTasks,
-  startNextRound, resumeRestored, finishRound, announceCooldown, reportIdle, releaseRetry, updateDefinition,
+  startNextRound, startOverlappingRound, resumeRestored, finishRound, announceCooldown, reportIdle, releaseRetry, updateDefinition,
   beginReconciliation, retryReconciliation, reconcileImplicitly, reconcileSilentTasks, reconcileAgentTasks,
 };

@@ -52,6 +52,33 @@ export interface JobSchedulePosition {
  */
 export type ActiveTasks = ImmutableMap<string, TaskSnapshot>;
 
+/**
+ * `--jobs`, `concurrency: allow`: a round started before the newest one and
+ * still in flight (the newest round's counters are the context's own
+ * `launchedInRound`, ...). Its tasks are in `active` like every task; each
+ * task knows its round.
+ */
+export interface EarlierRound {
+  round: number;
+  /** The round's size (its definition's maxTasks when it started). */
+  maxTasks: number;
+  launched: number;
+  finished: number;
+  failed: number;
+  /** The last task index used in the round. */
+  lastIndex: number;
+  /** Its tasks in flight. */
+  alive: number;
+  /** Its relaunches waiting for their backoff, or released and not launched yet. */
+  retrying: number;
+}
+
+/** A relaunch of a failed task: the retries its chain has spent with this one, and the round it belongs to. */
+export interface RetryCarry {
+  spent: number;
+  round: number;
+}
+
 export const noActiveTasks: ActiveTasks = ImmutableMap();
 
 export interface JobContext {
@@ -73,11 +100,20 @@ export interface JobContext {
   failedInRound: number;
   /** The last task index used in this round: every launch takes a new one, so a task id is never reused. */
   lastIndex: number;
-  /** Non-terminal tasks of the current round, by task id (at most maxTasks). */
+  /** Non-terminal tasks of every round in flight, by task id (at most maxTasks per round). */
   active: ActiveTasks;
+  /**
+   * `concurrency: allow`: rounds started before `round` and still in flight,
+   * by round (usually none); `earlierAlive` counts their tasks in `active`,
+   * `earlierWanting` the tasks they still want launched (both kept as they
+   * change, so no step counts them).
+   */
+  earlier: Readonly<Record<number, EarlierRound>>;
+  earlierAlive: number;
+  earlierWanting: number;
   /** Sweeps so far: the job's clock for silence (see the `sweep` region). */
   sweeps: number;
-  /** 'cooldown' between rounds (for the persisted state). */
+  /** 'cooldown' once the round `round` is complete (between rounds; earlier rounds may still be in flight). */
   phase: 'round' | 'cooldown';
   /** We asked Mesos to stop sending offers (SUPPRESS) and not revived since. */
   suppressed: boolean;
@@ -102,9 +138,9 @@ export interface JobContext {
    * `retries`: relaunches waiting for their backoff (the delay, and the
    * retries their chain has spent with this one), one after another.
    */
-  retryQueue: { delayMs: number; spent: number }[];
-  /** Relaunches released from the queue and not launched yet: the next launches take these counts. */
-  retryCarry: number[];
+  retryQueue: { delayMs: number; spent: number; round: number }[];
+  /** Relaunches released from the queue and not launched yet: the next launches of their rounds take these counts. */
+  retryCarry: RetryCarry[];
   /** Retries spent by the chain of each task in flight that is a relaunch. */
   taskRetries: Record<string, number>;
   /** PRNG state of the retry backoff jitter. */
@@ -219,8 +255,15 @@ function persistedJobOf(context: JobContext): PersistedJob {
   if (context.lastRoundOk !== undefined) job.lastRoundOk = context.lastRoundOk;
   if (context.paused) job.paused = true;
   if (Object.keys(context.taskRetries).length > 0) job.taskRetries = context.taskRetries;
-  const pending = [...context.retryQueue.map((r) => r.spent), ...context.retryCarry];
-  if (pending.length > 0) job.pendingRetries = pending;
+  const pending = [...context.retryQueue, ...context.retryCarry];
+  if (pending.length > 0) {
+    job.pendingRetries = pending.map((r) => r.spent);
+    if (pending.some((r) => r.round !== context.round)) job.pendingRetryRounds = pending.map((r) => r.round);
+  }
+  const earlier = Object.values(context.earlier);
+  if (earlier.length > 0) {
+    job.earlierRounds = earlier.map(({ round, maxTasks, launched, finished, failed }) => ({ round, maxTasks, launched, finished, failed }));
+  }
   return job;
 }
 
@@ -234,7 +277,8 @@ export function initialJobContext(input: JobInput): JobContext {
   const { config, timing, role, restored } = input;
   const context: JobContext = {
     config, timing, role, connected: false, paused: false, round: 0, completedRounds: 0, allFinished: true,
-    launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks, sweeps: 0, phase: 'round',
+    launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks,
+    earlier: {}, earlierAlive: 0, earlierWanting: 0, sweeps: 0, phase: 'round',
     suppressed: false, cooldownMs: Math.max(0, config.waitSeconds * 1000),
     reconcileRemaining: {}, reconcileAttempt: 0, reconcileDelayMs: timing.reconcileInitialMs,
     shared: input.shared === true, triggered: input.triggered === true, successfulRounds: 0, position: {},
@@ -252,7 +296,9 @@ export function initialJobContext(input: JobInput): JobContext {
     context.position = position;
     if (own.taskRetries !== undefined) context.taskRetries = { ...own.taskRetries };
     // Relaunches that waited when the scheduler stopped go out at once.
-    if (own.pendingRetries !== undefined) context.retryQueue = own.pendingRetries.map((spent) => ({ delayMs: 0, spent }));
+    if (own.pendingRetries !== undefined) {
+      context.retryQueue = own.pendingRetries.map((spent, i) => ({ delayMs: 0, spent, round: own.pendingRetryRounds?.[i] ?? restored.round }));
+    }
   }
   if (restored.frameworkId !== undefined) context.frameworkId = restored.frameworkId;
   context.round = restored.round;
@@ -262,7 +308,8 @@ export function initialJobContext(input: JobInput): JobContext {
   context.paused = (own !== undefined ? own.paused : restored.paused) === true;
   // Round 0: no round had started; the job starts afresh with the known framework id.
   if (restored.round === 0) return context;
-  if (restored.phase === 'cooldown') {
+  const earlier = own?.earlierRounds ?? [];
+  if (restored.phase === 'cooldown' && earlier.length === 0) {
     context.resume = 'cooldown';
     context.suppressed = true;
     if (restored.cooldownUntil !== undefined && input.now !== undefined) {
@@ -271,22 +318,49 @@ export function initialJobContext(input: JobInput): JobContext {
     return context;
   }
   context.resume = 'round';
-  context.launchedInRound = restored.launchedInRound ?? restored.tasks.length;
-  context.finishedInRound = restored.finishedInRound ?? 0;
-  context.failedInRound = restored.failedInRound ?? 0;
-  context.lastIndex = context.launchedInRound;
+  // The round `round` resumes unless it was complete (earlier rounds may still be in flight).
+  const launched = restored.launchedInRound ?? (earlier.length === 0 ? restored.tasks.length : restored.tasks.filter((t) => t.round === restored.round).length);
+  const current: EarlierRound | undefined = restored.phase === 'cooldown' ? undefined : {
+    round: restored.round, maxTasks: config.maxTasks, launched, finished: restored.finishedInRound ?? 0, failed: restored.failedInRound ?? 0,
+    lastIndex: launched, alive: 0, retrying: 0,
+  };
+  const rounds = new Map<number, EarlierRound>();
+  for (const r of earlier) rounds.set(r.round, { ...r, lastIndex: r.launched, alive: 0, retrying: 0 });
+  if (current !== undefined) rounds.set(current.round, current);
+  for (const retry of context.retryQueue) {
+    const of = rounds.get(retry.round);
+    if (of !== undefined) of.retrying++;
+  }
   context.active = noActiveTasks.withMutations((active) => {
     for (const task of restored.tasks) {
-      context.lastIndex = Math.max(context.lastIndex, task.index);
+      // A task of no round in flight (a state written before rounds overlapped) belongs to the round `round`.
+      const of = rounds.get(task.round) ?? current;
+      if (of !== undefined) of.lastIndex = Math.max(of.lastIndex, task.index);
       if (isTerminalState(task.state)) {
         // Persisted between its terminal update and its accounting: count it now.
-        if (isSuccessState(task.state)) context.finishedInRound++;
-        else { context.failedInRound++; context.allFinished = false; }
+        if (of === undefined) continue;
+        if (isSuccessState(task.state)) of.finished++;
+        else { of.failed++; context.allFinished = false; }
         continue;
       }
+      if (of !== undefined) of.alive++;
       const input = { taskId: task.taskId, round: task.round, index: task.index, state: task.state, sweep: 0 };
       active.set(task.taskId, startTask(task.agentId === undefined ? input : { ...input, agentId: task.agentId }).snapshot);
     }
   });
+  if (current !== undefined) {
+    context.launchedInRound = current.launched;
+    context.finishedInRound = current.finished;
+    context.failedInRound = current.failed;
+    context.lastIndex = current.lastIndex;
+    rounds.delete(current.round);
+  }
+  const byRound: Record<number, EarlierRound> = {};
+  for (const r of rounds.values()) {
+    byRound[r.round] = r;
+    context.earlierAlive += r.alive;
+    context.earlierWanting += Math.max(0, r.maxTasks - r.launched);
+  }
+  context.earlier = byRound;
   return context;
 }

@@ -25,10 +25,11 @@
  *   heard of since their launch whether they have been silent for a whole
  *   period (machines have no clock: the sweep count stands in for time).
  *
- * Tasks are data, not actors: each task of the current round is a task
+ * Tasks are data, not actors: each task of a round in flight is a task
  * machine snapshot in `context.active`, stepped by the job's actions
- * (machines/task/task.steps.ts); when it ends it is counted and dropped, and
- * only the round counters remember it.
+ * (machines/task/task.steps.ts); when it ends it is counted (in its round's
+ * counters: with `concurrency: allow` rounds overlap, see job.rounds.ts) and
+ * dropped, and only the round counters remember it.
  */
 import { and, not } from 'xstate';
 import { initialJobContext, activeCount } from './job.context.js';
@@ -104,15 +105,27 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
                 ],
               },
             },
+            /**
+             * One or more rounds in flight: the newest (`round`) and, with
+             * `concurrency: allow`, earlier ones that still run. Each ends on
+             * its own (an earlier one when its last task ends); the phase
+             * moves on when none is left.
+             */
             round: {
               initial: 'launching',
               always: [
-                { guard: and(['roundComplete', 'isLastRound']), target: '#job.done', actions: 'finishRound' },
-                { guard: and(['roundComplete', 'isPaused']), target: 'paused', actions: 'finishRound' },
-                { guard: and(['roundComplete', 'isTriggered']), target: 'idle', actions: 'finishRound' },
-                { guard: 'roundComplete', target: 'cooldown', actions: 'finishRound' },
+                { guard: 'roundComplete', actions: 'finishRound' },
+                { guard: and(['noRoundInFlight', 'allRoundsDone']), target: '#job.done' },
+                { guard: and(['noRoundInFlight', 'isPaused']), target: 'paused' },
+                { guard: and(['noRoundInFlight', 'isTriggered']), target: 'idle' },
+                { guard: 'noRoundInFlight', target: 'cooldown' },
               ],
-              on: { 'job.kill': { actions: 'killRound' } },
+              on: {
+                'job.kill': { actions: 'killRound' },
+                // `concurrency: allow`: another round starts alongside the running ones.
+                'job.start': { guard: 'mayOverlap', target: 'round', reenter: true, actions: 'startOverlappingRound' },
+                'job.runNow': { guard: 'mayOverlap', target: 'round', reenter: true, actions: 'startOverlappingRound' },
+              },
               states: {
                 launching: {
                   entry: 'reviveOffers',

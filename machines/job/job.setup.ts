@@ -6,6 +6,7 @@
 import { assign, setup } from 'xstate';
 import type { Notification, PersistParams, SendCallParams, TaskInspection } from '../contract.js';
 import { activeCount, type JobContext, type JobEvent, type JobInput, type JobOutput } from './job.context.js';
+import { allLaunched, currentAlive, currentOpen, hasEarlierRounds, mayOverlap } from './job.rounds.js';
 
 export const jobSetup = setup({
   types: {
@@ -41,10 +42,15 @@ export const jobSetup = setup({
     allRoundsDone: ({ context }) => context.config.rounds > 0 && context.completedRounds >= context.config.rounds,
     resumesInRound: ({ context }) => context.resume === 'round',
     resumesInCooldown: ({ context }) => context.resume === 'cooldown',
-    allTasksLaunched: ({ context }) => context.launchedInRound >= context.config.maxTasks,
-    roundComplete: ({ context }) => context.launchedInRound >= context.config.maxTasks && activeCount(context) === 0 && context.retryQueue.length === 0,
+    allTasksLaunched: ({ context }) => allLaunched(context),
+    /** The newest round has ended (earlier ones end on their own, see job.rounds.ts). */
+    roundComplete: ({ context }) => currentOpen(context) && context.launchedInRound >= context.config.maxTasks && currentAlive(context) === 0
+      && (context.retryQueue.length === 0 || context.retryQueue.every((r) => r.round !== context.round)),
+    /** No round in flight: the newest is complete and no earlier one runs. */
+    noRoundInFlight: ({ context }) => !currentOpen(context) && !hasEarlierRounds(context),
+    /** `concurrency: allow`: a start (or run now) while rounds run starts another. */
+    mayOverlap: ({ context }) => mayOverlap(context),
     retryQueued: ({ context }) => context.retryQueue.length > 0,
-    isLastRound: ({ context }) => context.config.rounds > 0 && context.completedRounds + 1 >= context.config.rounds,
     noActiveTasks: ({ context }) => activeCount(context) === 0,
     hasActiveTasks: ({ context }) => activeCount(context) > 0,
     reconciliationComplete: ({ context }) => {

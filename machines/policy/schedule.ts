@@ -14,7 +14,10 @@
  *   minute or hour) keep real elapsed time: they skip what does not exist and
  *   run on both occurrences of a repeated hour.
  * - `concurrency`: `forbid` skips a start that comes while the job's last
- *   round still runs (the caller logs and counts it), `allow` starts anyway.
+ *   round still runs (the caller logs and counts it), `allow` starts a new
+ *   round at once, alongside the running ones (Chronos's and Metronome's
+ *   ALLOW), up to `maxInFlight` rounds at a time (default
+ *   DEFAULT_MAX_IN_FLIGHT): a start beyond it is skipped like a forbidden one.
  * - Catch-up: a start missed while the scheduler was down runs once at
  *   startup only if it is younger than `startingDeadlineMs`; without a
  *   deadline nothing is caught up.
@@ -31,7 +34,16 @@ interface ScheduleCommon {
   concurrency: Concurrency;
   /** How old a start missed while down may be and still run at startup; unset: never. */
   startingDeadlineMs?: number;
+  /** `allow`: the most rounds in flight at once (`max-in-flight`); unset: DEFAULT_MAX_IN_FLIGHT. */
+  maxInFlight?: number;
 }
+
+/**
+ * `concurrency: allow`: rounds of one job in flight at once unless the file
+ * says otherwise, so that a job whose rounds never end cannot pile up rounds
+ * (and tasks) without limit.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 10;
 
 export type JobSchedule =
   | (ScheduleCommon & { kind: 'every'; everyMs: number })
@@ -95,12 +107,20 @@ export function catchUp(schedule: JobSchedule, lastStartMs: number | undefined, 
   return { missedAt, runNow, nextAt };
 }
 
-export type StartDecision = { start: true } | { start: false; reason: 'round-running' };
+export type StartDecision =
+  | { start: true; overlap: boolean }
+  | { start: false; reason: 'round-running' | 'max-in-flight' };
 
-/** Whether a due start goes ahead, given whether the job's last round still runs. */
-export function decideStart(concurrency: Concurrency, roundRunning: boolean): StartDecision {
-  if (roundRunning && concurrency === 'forbid') return { start: false, reason: 'round-running' };
-  return { start: true };
+/**
+ * Whether a due start goes ahead, given the rounds of the job in flight: with
+ * none it starts; `forbid` skips it; `allow` starts an overlapping round while
+ * fewer than `maxInFlight` (default DEFAULT_MAX_IN_FLIGHT) run.
+ */
+export function decideStart(concurrency: Concurrency, inFlight: number, maxInFlight = DEFAULT_MAX_IN_FLIGHT): StartDecision {
+  if (inFlight === 0) return { start: true, overlap: false };
+  if (concurrency === 'forbid') return { start: false, reason: 'round-running' };
+  if (inFlight >= maxInFlight) return { start: false, reason: 'max-in-flight' };
+  return { start: true, overlap: true };
 }
 
 /**

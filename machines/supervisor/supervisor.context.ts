@@ -11,6 +11,7 @@ import type { JobDemand } from '../policy/offer-share.js';
 import { safeIdPart } from '../policy/task-info.js';
 import type { JobContext, JobEvent, JobInput, JobOutput } from '../job/job.context.js';
 import type { jobMachine } from '../job/job.machine.js';
+import { wantedTasks } from '../job/job.rounds.js';
 import type { ClockDue } from './clock.machine.js';
 
 export type JobRef = ActorRefFrom<typeof jobMachine>;
@@ -138,7 +139,8 @@ export function demandOf(slot: JobSlot, ref: JobRef | undefined, agents: Readonl
   const { def } = slot;
   // The round in progress runs on the job's own definition (a reload changes it from the next round).
   const { maxTasks, cpus, memMb, diskMb } = context.config;
-  const wanted = Math.max(0, Math.min(maxTasks - context.launchedInRound, maxTasks - context.active.size));
+  // Every round in flight (`concurrency: allow`: earlier ones too) may want tasks.
+  const wanted = wantedTasks(context);
   if (wanted === 0) return undefined;
   const placed: Placement[] = [];
   for (const task of context.active.values()) {

@@ -17,8 +17,8 @@
  * - Status updates go to the job whose name starts the task id; an update of
  *   no job's task is acknowledged, and the task killed while it runs.
  * - Starts: a job with a `schedule` starts when its clock says (concurrency
- *   `forbid` skips a start while its round runs, `allow` starts it as soon as
- *   the round ends); a job with `after` starts when every parent has completed
+ *   `forbid` skips a start while its round runs, `allow` starts another round
+ *   alongside the running ones, up to `max-in-flight`); a job with `after` starts when every parent has completed
  *   a successful round since its last one (Chronos's rule,
  *   policy/dependencies.ts); other jobs run rounds and cooldowns on their own.
  * - Stop, stop now and handover go to every job; the supervisor ends when
@@ -34,7 +34,8 @@ import { diffJobs, sameData } from '../policy/jobs-diff.js';
 import { planSharedOffers } from '../policy/offer-share.js';
 import { decideStart } from '../policy/schedule.js';
 import { isTerminalState } from '../policy/task-status.js';
-import type { JobOutput } from '../job/job.context.js';
+import type { JobContext, JobOutput } from '../job/job.context.js';
+import { maxInFlight, mayOverlap, roundsInFlight } from '../job/job.rounds.js';
 import { jobMachine } from '../job/job.machine.js';
 import { clockMachine } from './clock.machine.js';
 import {
@@ -233,8 +234,8 @@ const recordJobEnded = base.createAction(enqueueActions(({ context, event, self,
   if (slot === undefined) return;
   const output = (event as { output?: JobOutput }).output ?? { reason: 'stopped', allFinished: false, completedRounds: 0, unfinished: 0 };
   // A round cut short with failed (or killed) tasks is not a success.
-  const last = (refOf(self, slot)?.getSnapshot() as { context?: { phase: string; failedInRound: number } } | undefined)?.context;
-  const cutShort = last !== undefined && last.phase === 'round' && last.failedInRound > 0;
+  const last = (refOf(self, slot)?.getSnapshot() as { context?: Pick<JobContext, 'phase' | 'failedInRound' | 'earlier'> } | undefined)?.context;
+  const cutShort = last !== undefined && ((last.phase === 'round' && last.failedInRound > 0) || Object.values(last.earlier).some((r) => r.failed > 0));
   if (slot.removed === true) {
     // A removed job is forgotten once it has drained.
     const { [name]: _gone, ...slots } = context.slots;
@@ -402,11 +403,22 @@ const startOnSchedule = base.createAction(enqueueActions(({ context, event, self
   if (slot === undefined || slot.output !== undefined || slot.def.schedule === undefined) return;
   const ref = refOf(self, slot);
   const phase = jobPhase(ref);
-  const running = phase === 'launching' || phase === 'running';
-  if (running && !decideStart(slot.def.schedule.concurrency, true).start) {
-    enqueue({ type: 'notify', params: { type: 'startSkipped', job: event.job, at: event.at } });
-    return;
+  if (phase === 'launching' || phase === 'running') {
+    const job = (ref!.getSnapshot() as unknown as { context: JobContext }).context;
+    const inFlight = roundsInFlight(job).length;
+    const decision = decideStart(slot.def.schedule.concurrency, inFlight, maxInFlight(job));
+    if (!decision.start) {
+      const why = decision.reason === 'max-in-flight' ? { reason: decision.reason, inFlight } : {};
+      enqueue({ type: 'notify', params: { type: 'startSkipped', job: event.job, at: event.at, ...why } });
+      return;
+    }
+    // `allow`: a new round starts alongside the running ones (the job says so when it starts it).
+    if (mayOverlap(job)) {
+      enqueue.sendTo(slot.actorId, { type: 'job.start', at: event.at });
+      return;
+    }
   }
+  // Not started yet, between rounds, or paused: the start waits until the job is idle.
   enqueue.assign({ slots: startJob(context, context.slots, event.job, ref, { at: event.at }, enqueue) });
 }));
 

@@ -28,7 +28,7 @@ export function recordRuns(signals: Signals, history: RunHistory, job: RecordedJ
   const ownTask = (taskId: string): boolean => jobsOfFile === undefined || jobOfTask(taskId, jobsOfFile()) === name;
   const listeners: { [K in keyof SignalMap]?: (...args: SignalMap[K]) => void } = {
     subscribed: ({ frameworkId }) => history.subscribed(name, frameworkId),
-    roundStarted: ({ round, tasks, job: of }) => { if (ownRound(of)) history.roundStarted(name, round, tasks); },
+    roundStarted: ({ round, tasks, job: of, overlaps }) => { if (ownRound(of)) history.roundStarted(name, round, tasks, overlaps); },
     taskLaunched: ({ round, taskId, agentId }) => { if (ownTask(taskId)) history.taskLaunched(name, round, taskId, agentId, tasksPerRound); },
     taskState: ({ round, ...update }) => { if (ownTask(update.taskId)) history.taskState(name, round, update, tasksPerRound); },
     taskUnlaunched: ({ round, taskId, reason }) => { if (ownTask(taskId)) history.taskUnlaunched(name, round, taskId, reason, tasksPerRound); },

@@ -1,7 +1,8 @@
 /**
  * The run history of every job in memory: the last `limit` runs per job (see
- * run-record.ts), and the tasks of each job's current round (the latest round
- * until the next one starts) with their state, agent, source and times.
+ * run-record.ts), and the tasks of each job's rounds in flight (the latest
+ * round until the next one starts; with `concurrency: allow` several rounds
+ * run at once, each its own run) with their state, agent, source and times.
  * It is the one owner of both; the API, the dashboard's live stream, the
  * notifications and the persistence read it and listen to its changes.
  *
@@ -11,6 +12,8 @@ import { FAILURES_LISTED, MESSAGE_LIMIT, type FailedTask, type HistoryDocument, 
 
 export interface TaskRow {
   taskId: string;
+  /** The round the task belongs to. */
+  round: number;
   /** Mesos task state (TASK_STAGING ... TASK_FINISHED); PENDING before its first update; NOT_LAUNCHED when its ACCEPT never reached the master. */
   state: string;
   agentId?: string;
@@ -31,9 +34,9 @@ export type HistoryChange =
 
 interface JobEntry {
   history: JobHistory;
-  /** The open run (outcome running), if any. */
-  open?: RunRecord;
-  /** Tasks of the current (or latest) round, in launch order. */
+  /** The open runs (outcome running), oldest first: one, or several while rounds overlap. */
+  open: RunRecord[];
+  /** Tasks of the rounds in flight (or the latest round), in launch order. */
   tasks: Map<string, TaskRow>;
   frameworkId?: string;
 }
@@ -78,12 +81,17 @@ export class RunHistory {
     return this.runs(job).find((r) => r.run === run);
   }
 
-  /** The run in progress, if any. */
+  /** The run in progress (the newest, while rounds overlap), if any. */
   current(job: string): RunRecord | undefined {
-    return this.jobs.get(job)?.open;
+    return this.jobs.get(job)?.open.at(-1);
   }
 
-  /** Tasks of the job's current round (or its latest, until the next starts), in launch order. */
+  /** Every run in progress, oldest first (several while rounds overlap: `concurrency: allow`). */
+  inFlight(job: string): readonly RunRecord[] {
+    return this.jobs.get(job)?.open ?? [];
+  }
+
+  /** Tasks of the job's rounds in flight (or its latest, until the next starts), in launch order. */
   tasks(job: string): ReadonlyMap<string, TaskRow> {
     return this.jobs.get(job)?.tasks ?? new Map();
   }
@@ -108,8 +116,7 @@ export class RunHistory {
       const entry = this.entry(name);
       const runs = structuredClone(history.runs.slice(-this.limit));
       entry.history = { nextRun: Math.max(history.nextRun, (runs.at(-1)?.run ?? 0) + 1), runs };
-      const last = runs.at(-1);
-      entry.open = last?.outcome === 'running' ? last : undefined;
+      entry.open = runs.filter((r) => r.outcome === 'running');
     }
   }
 
@@ -124,15 +131,16 @@ export class RunHistory {
     this.entry(job).frameworkId = frameworkId;
   }
 
-  roundStarted(job: string, round: number, tasks: number): void {
+  /** `overlaps`: the rounds still in flight that this one runs alongside (their runs stay open). */
+  roundStarted(job: string, round: number, tasks: number, overlaps: readonly number[] = []): void {
     const entry = this.entry(job);
-    const open = entry.open;
-    if (open && open.round === round && this.sameFramework(entry, open)) {
+    const open = entry.open.find((r) => r.round === round);
+    if (open && this.sameFramework(entry, open)) {
       open.tasks = tasks;
       this.emit({ kind: 'run', job, run: open, what: 'updated' });
       return;
     }
-    if (open) this.close(job, entry, 'interrupted');
+    for (const run of [...entry.open]) if (!overlaps.includes(run.round)) this.close(job, entry, run, 'interrupted');
     this.open(job, entry, round, tasks);
   }
 
@@ -143,7 +151,7 @@ export class RunHistory {
     run.launched++;
     run.retried = Math.max(0, run.launched - run.tasks);
     const at = this.now();
-    const row: TaskRow = entry.tasks.get(taskId) ?? { taskId, state: 'PENDING', updatedAt: at };
+    const row: TaskRow = entry.tasks.get(taskId) ?? { taskId, round, state: 'PENDING', updatedAt: at };
     row.agentId = agentId;
     row.launchedAt = at;
     row.updatedAt = at;
@@ -153,7 +161,7 @@ export class RunHistory {
 
   taskState(job: string, round: number, update: { taskId: string; state: string; reason?: string; source?: string; message?: string }, tasksPerRound: number): void {
     if (!this.runFor(job, round, tasksPerRound)) return;
-    const row = this.row(job, update.taskId);
+    const row = this.row(job, update.taskId, round);
     if (row.endedAt !== undefined) return;
     row.state = update.state;
     row.updatedAt = this.now();
@@ -166,7 +174,7 @@ export class RunHistory {
   taskEnded(job: string, round: number, ended: { taskId: string; state: string; ok: boolean; reason?: string; message?: string }, tasksPerRound: number): void {
     const run = this.runFor(job, round, tasksPerRound);
     if (!run) return;
-    const row = this.row(job, ended.taskId);
+    const row = this.row(job, ended.taskId, round);
     if (row.endedAt !== undefined) return;
     const at = this.now();
     Object.assign(row, { state: ended.state, ok: ended.ok, updatedAt: at, endedAt: at });
@@ -185,7 +193,7 @@ export class RunHistory {
   /** The task's ACCEPT never reached the master: it ends without counting, and the round launches another in its place. */
   taskUnlaunched(job: string, round: number, taskId: string, reason: string, tasksPerRound: number): void {
     if (!this.runFor(job, round, tasksPerRound)) return;
-    const row = this.row(job, taskId);
+    const row = this.row(job, taskId, round);
     if (row.endedAt !== undefined) return;
     const at = this.now();
     Object.assign(row, { state: 'NOT_LAUNCHED', reason, updatedAt: at, endedAt: at });
@@ -199,13 +207,13 @@ export class RunHistory {
     run.finished = finished;
     run.failed = failed;
     run.failuresNotListed = Math.max(0, failed - run.failures.length);
-    this.close(job, this.entry(job), failed > 0 ? 'failed' : 'succeeded');
+    this.close(job, this.entry(job), run, failed > 0 ? 'failed' : 'succeeded');
   }
 
-  /** The scheduler stops while a round is open and will not carry it on (its state is reset). */
+  /** The scheduler stops while rounds are open and will not carry them on (its state is reset). */
   interruptOpen(job: string): void {
     const entry = this.jobs.get(job);
-    if (entry?.open) this.close(job, entry, 'interrupted');
+    for (const run of [...(entry?.open ?? [])]) this.close(job, entry!, run, 'interrupted');
   }
 
   // ---- internals -----------------------------------------------------------
@@ -213,7 +221,7 @@ export class RunHistory {
   private entry(job: string): JobEntry {
     let entry = this.jobs.get(job);
     if (!entry) {
-      entry = { history: { nextRun: 1, runs: [] }, tasks: new Map() };
+      entry = { history: { nextRun: 1, runs: [] }, open: [], tasks: new Map() };
       this.jobs.set(job, entry);
     }
     return entry;
@@ -224,27 +232,29 @@ export class RunHistory {
   }
 
   /**
-   * The run of `round`: the open one; after a restart or takeover that carries
+   * The run of `round`: an open one; after a restart or takeover that carries
    * a round on (no roundStarted), the latest run of that round under the same
    * framework, reopened; else a new run. Undefined for an earlier round.
    */
   private runFor(job: string, round: number, tasksPerRound: number): RunRecord | undefined {
     const entry = this.entry(job);
-    if (entry.open?.round === round) return entry.open;
+    const open = entry.open;
+    // One or two rounds are open: a scan is the cheapest look-up.
+    for (const run of open) if (run.round === round) return run;
+    if (open.some((r) => r.round > round)) return undefined;
     const last = entry.history.runs.at(-1);
-    if (entry.open && entry.open.round > round) return undefined;
-    if (!entry.open && last && last.round === round && this.sameFramework(entry, last)) {
+    if (open.length === 0 && last && last.round === round && this.sameFramework(entry, last)) {
       if (last.outcome === 'running' || last.outcome === 'interrupted') {
         last.outcome = 'running';
         delete last.endedAt;
         delete last.durationMs;
-        entry.open = last;
+        entry.open = [last];
         this.emit({ kind: 'run', job, run: last, what: 'updated' });
         return last;
       }
       return undefined; // a late update of a round already finished
     }
-    if (entry.open) this.close(job, entry, 'interrupted');
+    for (const run of [...open]) this.close(job, entry, run, 'interrupted');
     return this.open(job, entry, round, tasksPerRound);
   }
 
@@ -259,28 +269,29 @@ export class RunHistory {
     };
     entry.history.runs.push(run);
     if (entry.history.runs.length > this.limit) entry.history.runs.splice(0, entry.history.runs.length - this.limit);
-    entry.open = run;
-    entry.tasks = new Map();
+    // The tasks of rounds no longer in flight go; those of the rounds still open stay.
+    if (entry.open.length === 0) entry.tasks = new Map();
+    else for (const [id, row] of entry.tasks) if (!entry.open.some((r) => r.round === row.round)) entry.tasks.delete(id);
+    entry.open = [...entry.open, run];
     this.emit({ kind: 'run', job, run, what: 'started' });
     return run;
   }
 
-  private close(job: string, entry: JobEntry, outcome: RunRecord['outcome']): void {
-    const run = entry.open;
-    if (!run) return;
+  private close(job: string, entry: JobEntry, run: RunRecord, outcome: RunRecord['outcome']): void {
+    if (!entry.open.includes(run)) return;
     const at = this.now();
     run.outcome = outcome;
     run.endedAt = new Date(at).toISOString();
     run.durationMs = Math.max(0, at - Date.parse(run.startedAt));
-    entry.open = undefined;
+    entry.open = entry.open.filter((r) => r !== run);
     this.emit({ kind: 'run', job, run, what: 'finished' });
   }
 
-  private row(job: string, taskId: string): TaskRow {
+  private row(job: string, taskId: string, round: number): TaskRow {
     const tasks = this.entry(job).tasks;
     let row = tasks.get(taskId);
     if (!row) {
-      row = { taskId, state: 'PENDING', updatedAt: this.now() };
+      row = { taskId, round, state: 'PENDING', updatedAt: this.now() };
       tasks.set(taskId, row);
     }
     return row;

@@ -161,6 +161,7 @@ function toSchedule(raw: Record<string, unknown>): JobSchedule {
   const common = {
     concurrency: raw.concurrency === 'allow' ? ('allow' as const) : ('forbid' as const),
     ...(deadline !== undefined ? { startingDeadlineMs: deadline } : {}),
+    ...(typeof raw['max-in-flight'] === 'number' ? { maxInFlight: raw['max-in-flight'] } : {}),
   };
   if (typeof raw.cron === 'string') {
     return Object.freeze({ ...common, kind: 'cron' as const, cron: raw.cron, timezone: typeof raw.timezone === 'string' ? raw.timezone : DEFAULT_TIMEZONE });

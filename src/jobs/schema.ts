@@ -8,7 +8,7 @@
  */
 import { DEFAULTS } from '../config/defaults.js';
 import { CONSTRAINT_OPERATORS } from '../../machines/policy/constraints.js';
-import { DEFAULT_TIMEZONE } from '../../machines/policy/schedule.js';
+import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEZONE } from '../../machines/policy/schedule.js';
 import { DEFAULT_RETRY_BACKOFF_MAX_MS, DEFAULT_RETRY_BACKOFF_MS } from '../../machines/policy/retry.js';
 
 /** `30s`, `15m`, `2h`, `1h30m`, `500ms`, `1d`, or a number of seconds. */
@@ -80,7 +80,14 @@ const job = {
         every: duration('Start a round this often (the first at once).'),
         cron: { description: 'Five-field cron expression (minute hour day-of-month month day-of-week), quoted.', type: 'string' },
         timezone: { description: 'IANA time zone of cron.', type: 'string', default: DEFAULT_TIMEZONE },
-        concurrency: { description: 'forbid: skip a start while the last round still runs; allow: start anyway.', enum: ['forbid', 'allow'], default: 'forbid' },
+        concurrency: {
+          description: 'forbid: skip a start while the last round still runs; allow: start a new round at once, alongside the running ones.',
+          enum: ['forbid', 'allow'], default: 'forbid',
+        },
+        'max-in-flight': {
+          description: 'concurrency allow: the most rounds of the job in flight at once; a start beyond is skipped (logged and counted).',
+          type: 'integer', minimum: 1, default: DEFAULT_MAX_IN_FLIGHT,
+        },
         'starting-deadline': duration('A start missed while the scheduler was down runs at startup if it is younger than this (default: never).'),
       },
       anyOf: [{ required: ['every'] }, { required: ['cron'] }],

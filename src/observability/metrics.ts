@@ -79,6 +79,18 @@ export function createMetrics(signals: Signals, options: MetricsOptions = {}): M
   });
   const roundsStarted = new Counter({ name: `${PREFIX}rounds_started_total`, help: 'Rounds started.', labelNames: ['job'] as const, registers });
   const roundsCompleted = new Counter({ name: `${PREFIX}rounds_completed_total`, help: 'Rounds completed (every task ended).', labelNames: ['job'] as const, registers });
+  const roundsOverlapped = new Counter({
+    name: `${PREFIX}rounds_overlapped_total`,
+    help: 'Rounds started while earlier rounds of the job still ran (concurrency allow).',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  const startsSkipped = new Counter({
+    name: `${PREFIX}starts_skipped_total`,
+    help: 'Scheduled starts skipped: the last round still ran (concurrency forbid, reason round-running) or max-in-flight rounds ran (allow).',
+    labelNames: ['job', 'reason'] as const,
+    registers,
+  });
   const round = new Gauge({ name: `${PREFIX}round`, help: 'The round in progress (1-based), 0 before the first.', labelNames: ['job'] as const, registers });
   const subscribed = new Gauge({ name: `${PREFIX}subscribed`, help: '1 while subscribed to a master, else 0.', registers });
   const disconnects = new Counter({
@@ -116,7 +128,7 @@ export function createMetrics(signals: Signals, options: MetricsOptions = {}): M
   // Every job's counters exist from the start (at 0), so a rate over them has a beginning; so do those of a job a reload adds.
   const startSeries = (jobs: readonly string[]): void => {
     for (const job of jobs) {
-      for (const counter of [tasksLaunched, tasksUnlaunched, tasksFinished, roundsStarted, roundsCompleted]) counter.labels(job).inc(0);
+      for (const counter of [tasksLaunched, tasksUnlaunched, tasksFinished, roundsStarted, roundsCompleted, roundsOverlapped]) counter.labels(job).inc(0);
       round.labels(job).set(0);
     }
   };
@@ -145,8 +157,10 @@ export function createMetrics(signals: Signals, options: MetricsOptions = {}): M
     roundStarted: (s) => {
       const job = jobOfRound(s.job);
       roundsStarted.labels(job).inc();
+      if (s.overlaps !== undefined) roundsOverlapped.labels(job).inc();
       round.labels(job).set(s.round);
     },
+    startSkipped: ({ job, reason }) => startsSkipped.labels(job, reason).inc(),
     roundFinished: ({ job }) => roundsCompleted.labels(jobOfRound(job)).inc(),
     subscribed: ({ reconnectMs }) => {
       subscribed.set(1);

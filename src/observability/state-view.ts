@@ -176,12 +176,13 @@ export function createStateView(signals: Signals, options: { now?: () => number 
     offerDeclined: () => {
       s.counters.offersDeclined++;
     },
-    roundStarted: ({ round, tasks: count, job }) => {
+    roundStarted: ({ round, tasks: count, job, overlaps }) => {
       if (job !== undefined) {
-        // The job's tasks of earlier rounds go; the other jobs' tasks stay.
+        // The job's tasks of earlier rounds go, but for those of the rounds still
+        // in flight (`concurrency: allow`); the other jobs' tasks stay.
         const entry = jobOf(job);
         const names = [...jobs.keys()];
-        for (const id of tasks.keys()) if (jobOfTask(id, names) === job) tasks.delete(id);
+        for (const [id, view] of tasks) if (jobOfTask(id, names) === job && overlaps?.includes(view.round) !== true) tasks.delete(id);
         entry.cooldownUntil = null;
         Object.assign(entry.view, { round, phase: 'round', roundStartedAt: iso(now()), tasksPerRound: count });
         return;

@@ -122,8 +122,14 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
       return;
     case 'roundStarted':
       if (n.job === undefined) status.round = n.round;
-      log.info({ round: n.round, tasks: n.tasks, job: n.job }, `${jobPrefix(n.job)}round ${n.round}: launching ${n.tasks} task${n.tasks === 1 ? '' : 's'}`);
-      signals.emit('roundStarted', { round: n.round, tasks: n.tasks, ...(n.job !== undefined ? { job: n.job } : {}) });
+      if (n.overlaps !== undefined) {
+        const others = n.overlaps.length === 1 ? `round ${n.overlaps[0]}` : `rounds ${n.overlaps.join(', ')}`;
+        log.info({ round: n.round, tasks: n.tasks, job: n.job, overlaps: n.overlaps },
+          `${jobPrefix(n.job)}round ${n.round}: launching ${n.tasks} task${n.tasks === 1 ? '' : 's'} alongside ${others}, still running (concurrency allow)`);
+      } else {
+        log.info({ round: n.round, tasks: n.tasks, job: n.job }, `${jobPrefix(n.job)}round ${n.round}: launching ${n.tasks} task${n.tasks === 1 ? '' : 's'}`);
+      }
+      signals.emit('roundStarted', { round: n.round, tasks: n.tasks, ...(n.job !== undefined ? { job: n.job } : {}), ...(n.overlaps !== undefined ? { overlaps: n.overlaps } : {}) });
       return;
     case 'roundFinished':
       log.info({ round: n.round, finished: n.finished, failed: n.failed, job: n.job }, `${jobPrefix(n.job)}round ${n.round} done: ${n.finished} finished, ${n.failed} failed`);
@@ -152,8 +158,13 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
       signals.emit('jobRemoved', { job: n.job });
       return;
     case 'startSkipped':
-      log.warn({ job: n.job, at: new Date(n.at).toISOString() }, `${jobPrefix(n.job)}skipped the start due at ${new Date(n.at).toISOString()}: its last round still runs (concurrency forbid)`);
-      signals.emit('startSkipped', { job: n.job });
+      if (n.reason === 'max-in-flight') {
+        log.warn({ job: n.job, at: new Date(n.at).toISOString(), reason: n.reason, inFlight: n.inFlight },
+          `${jobPrefix(n.job)}skipped the start due at ${new Date(n.at).toISOString()}: ${n.inFlight} rounds still run, its max-in-flight (concurrency allow)`);
+      } else {
+        log.warn({ job: n.job, at: new Date(n.at).toISOString(), reason: 'round-running' }, `${jobPrefix(n.job)}skipped the start due at ${new Date(n.at).toISOString()}: its last round still runs (concurrency forbid)`);
+      }
+      signals.emit('startSkipped', { job: n.job, reason: n.reason ?? 'round-running' });
       return;
     case 'suppressed':
       log.debug({ roles: n.roles }, n.roles ? `suppressed offers for ${n.roles.join(', ')}` : 'suppressed offers');

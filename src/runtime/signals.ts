@@ -24,14 +24,20 @@ export interface SignalMap {
   /** The task's ACCEPT never reached the master: it ran nowhere, and another is launched in its place. */
   taskUnlaunched: [{ taskId: string; round: number; reason: string }];
   acknowledged: [{ taskId: string; state: string }];
-  /** `job`: set in a `--jobs` run (each job has its own rounds). */
-  roundStarted: [{ round: number; tasks: number; job?: string }];
+  /**
+   * `job`: set in a `--jobs` run (each job has its own rounds). `overlaps`
+   * (`concurrency: allow`): the job's rounds still in flight that this one runs alongside.
+   */
+  roundStarted: [{ round: number; tasks: number; job?: string; overlaps?: number[] }];
   roundFinished: [{ round: number; finished: number; failed: number; job?: string }];
   cooldown: [{ round: number; until: number; job?: string }];
   /** `--jobs` with `retries`: a failed task is relaunched under a new id. */
   taskRetry: [{ taskId: string; round: number; state: string }];
-  /** `--jobs`: a scheduled start skipped because the job's last round still ran (concurrency forbid). */
-  startSkipped: [{ job: string }];
+  /**
+   * `--jobs`: a scheduled start skipped because the job's last round still ran
+   * (concurrency forbid: reason `round-running`), or `max-in-flight` rounds ran (allow).
+   */
+  startSkipped: [{ job: string; reason: 'round-running' | 'max-in-flight' }];
   /** `--jobs`: a job removed from the file (reload or a changed file at takeover) has no tasks left and is forgotten. */
   jobRemoved: [{ job: string }];
   /**

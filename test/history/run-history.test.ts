@@ -155,3 +155,32 @@ describe('run history', () => {
     assert.match(lines.join(''), /run history not loaded .*not JSON.*left as it is/);
   });
 });
+
+describe('overlapping rounds (concurrency allow)', () => {
+  it('keeps a run open per round in flight; each closes with its own outcome, and the tasks of both are listed', () => {
+    const signals = new Signals();
+    const history = new RunHistory({ limit: 10 });
+    recordRuns(signals, history, { name: 'tick', tasksPerRound: 1, jobsOfFile: () => ['tick'] });
+    signals.emit('roundStarted', { round: 1, tasks: 1, job: 'tick' });
+    signals.emit('taskLaunched', { taskId: 'tick-r1-t1-abc', round: 1, agentId: 'a' });
+    signals.emit('roundStarted', { round: 2, tasks: 1, job: 'tick', overlaps: [1] });
+    signals.emit('taskLaunched', { taskId: 'tick-r2-t1-abc', round: 2, agentId: 'a' });
+    assert.deepEqual(history.inFlight('tick').map((r) => [r.round, r.outcome]), [[1, 'running'], [2, 'running']]);
+    assert.equal(history.current('tick')?.round, 2);
+    assert.deepEqual([...history.tasks('tick').values()].map((t) => [t.taskId, t.round]), [['tick-r1-t1-abc', 1], ['tick-r2-t1-abc', 2]]);
+
+    signals.emit('taskEnded', { taskId: 'tick-r2-t1-abc', round: 2, state: 'TASK_FAILED', ok: false });
+    signals.emit('roundFinished', { round: 2, finished: 0, failed: 1, job: 'tick' });
+    signals.emit('taskEnded', { taskId: 'tick-r1-t1-abc', round: 1, state: 'TASK_FINISHED', ok: true });
+    signals.emit('roundFinished', { round: 1, finished: 1, failed: 0, job: 'tick' });
+    assert.deepEqual(history.runs('tick').map((r) => [r.run, r.round, r.outcome]), [[1, 1, 'succeeded'], [2, 2, 'failed']]);
+    assert.deepEqual(history.inFlight('tick'), []);
+
+    // A round that does not overlap (none in flight, or not named) closes the runs left open as interrupted.
+    signals.emit('roundStarted', { round: 3, tasks: 1, job: 'tick' });
+    signals.emit('taskLaunched', { taskId: 'tick-r3-t1-abc', round: 3, agentId: 'a' });
+    assert.deepEqual([...history.tasks('tick').keys()], ['tick-r3-t1-abc'], 'the tasks of rounds no longer in flight go');
+    signals.emit('roundStarted', { round: 4, tasks: 1, job: 'tick' });
+    assert.deepEqual(history.runs('tick').map((r) => [r.round, r.outcome]).slice(2), [[3, 'interrupted'], [4, 'running']]);
+  });
+});

@@ -61,7 +61,7 @@ jobs:
     task-timeout: 1h30m
     grace: 500ms
     labels: { team: data, tier: 2 }
-    schedule: { every: 15m, concurrency: allow, starting-deadline: 2m }
+    schedule: { every: 15m, concurrency: allow, starting-deadline: 2m, max-in-flight: 3 }
     retries: { max: 3, backoff: 5s, backoff-max: 1m }
     constraints: [["hostname", "UNIQUE"], ["rack", "GROUP_BY", 3], ["zone", "LIKE", "eu-.*"]]
     priority: -2
@@ -71,7 +71,7 @@ jobs:
     name: 'all.fields_1', cmd: 'run --it', cpus: 0.5, memMb: 256, diskMb: 1024, maxTasks: 3, waitSeconds: 60, rounds: 7,
     role: 'etl', graceSeconds: 0.5, env: { A: 'x', PORT: '8080', ON: 'true' }, uris: ['http://h/a.tgz'], image: 'busybox:1',
     containerizer: 'mesos', user: 'batch', taskTimeoutSeconds: 5400, labels: { team: 'data', tier: '2' },
-    schedule: { kind: 'every', everyMs: 900_000, concurrency: 'allow', startingDeadlineMs: 120_000 },
+    schedule: { kind: 'every', everyMs: 900_000, concurrency: 'allow', startingDeadlineMs: 120_000, maxInFlight: 3 },
     retries: { max: 3, backoffMs: 5_000, backoffMaxMs: 60_000 },
     constraints: [{ field: 'hostname', operator: 'UNIQUE' }, { field: 'rack', operator: 'GROUP_BY', value: '3' }, { field: 'zone', operator: 'LIKE', value: 'eu-.*' }],
     after: [], priority: -2,
@@ -167,6 +167,7 @@ test('schedule shapes: every or cron, not both, timezone only with cron, concurr
   assert.equal(only('jobs:\n  - name: a\n    schedule: { concurrency: allow }\n'), "jobs.yaml:3:15: job 'a', schedule: needs 'every' or 'cron'");
   assert.equal(only('jobs:\n  - name: a\n    schedule: { every: 1m, timezone: UTC }\n'), "jobs.yaml:3:15: job 'a', schedule: 'timezone' goes with 'cron'");
   assert.equal(only('jobs:\n  - name: a\n    schedule: { every: 1m, concurrency: replace }\n'), "jobs.yaml:3:41: job 'a', schedule.concurrency: must be one of forbid, allow");
+  assert.match(only('jobs:\n  - name: a\n    schedule: { every: 1m, concurrency: allow, max-in-flight: 0 }\n'), /^jobs\.yaml:3:\d+: job 'a', schedule\.max-in-flight: /);
   assert.equal(only('jobs:\n  - name: a\n    wait: 10\n    schedule: { every: 1m }\n'), "jobs.yaml:3:11: job 'a', wait: 'wait' is the cooldown of jobs without 'schedule' or 'after'; this job has 'schedule'");
 });
 

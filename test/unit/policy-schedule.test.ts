@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assign, createActor, setup, SimulatedClock } from 'xstate';
 import {
-  catchUp, decideStart, lastStartAtOrBefore, MAX_TIMER_MS, nextStartAfter, timerChunk, type JobSchedule,
+  catchUp, decideStart, DEFAULT_MAX_IN_FLIGHT, lastStartAtOrBefore, MAX_TIMER_MS, nextStartAfter, timerChunk, type JobSchedule,
 } from '../../machines/policy/schedule.js';
 
 const MIN = 60_000;
@@ -136,10 +136,13 @@ test('catch-up of a cron schedule in a time zone', () => {
 });
 
 test('concurrency: forbid skips a start while the last round runs, allow starts anyway', () => {
-  assert.deepEqual(decideStart('forbid', true), { start: false, reason: 'round-running' });
-  assert.deepEqual(decideStart('forbid', false), { start: true });
-  assert.deepEqual(decideStart('allow', true), { start: true });
-  assert.deepEqual(decideStart('allow', false), { start: true });
+  assert.deepEqual(decideStart('forbid', 1), { start: false, reason: 'round-running' });
+  assert.deepEqual(decideStart('forbid', 0), { start: true, overlap: false });
+  assert.deepEqual(decideStart('allow', 1), { start: true, overlap: true });
+  assert.deepEqual(decideStart('allow', 0), { start: true, overlap: false });
+  assert.deepEqual(decideStart('allow', 2, 2), { start: false, reason: 'max-in-flight' });
+  assert.deepEqual(decideStart('allow', DEFAULT_MAX_IN_FLIGHT - 1), { start: true, overlap: true });
+  assert.deepEqual(decideStart('allow', DEFAULT_MAX_IN_FLIGHT), { start: false, reason: 'max-in-flight' });
 });
 
 test('timerChunk splits a wait into pieces a Node timer holds', () => {

@@ -1,4 +1,4 @@
-// The dashboard of mesos-http-scheduler: jobs, their current round's tasks,
+// The dashboard of mesos-http-scheduler: jobs, the tasks of their rounds in flight,
 // their run history and the live state charts, from the status port's API
 // (/api/...) and its live stream (/api/events). Bundled with preact and htm
 // into the package by scripts/build-dashboard.ts; it loads nothing from
@@ -181,7 +181,7 @@ function JobList({ jobs, selected, onSelect }) {
       ${jobs.map((job) => html`<div class=${`job${job.name === selected ? ' selected' : ''}`} data-job=${job.name} onClick=${() => onSelect(job.name)}>
         <span class="name">${job.name}</span>
         <span><${Badge} value=${job.state} /></span>
-        <span>round ${job.round}${job.definition.rounds > 0 ? ` of ${job.definition.rounds}` : ''}</span>
+        <span>${(job.roundsInFlight?.length ?? 0) > 1 ? `rounds ${job.roundsInFlight.map((r) => r.round).join(', ')} at once` : `round ${job.round}`}${job.definition.rounds > 0 ? ` of ${job.definition.rounds}` : ''}</span>
         <span>next start: ${job.state === 'cooldown' ? html`<${Countdown} until=${job.nextStartAt} />` : html`<span class="muted">${job.state === 'running' ? 'running now' : '—'}</span>`}</span>
         <${Sparkline} runs=${job.recentRuns} />
       </div>`)}
@@ -217,7 +217,7 @@ function Controls({ job, onDone }) {
 }
 
 // ---------------------------------------------------------------------------
-// Tasks of the current round: paged on the server, so a round of 100,000 tasks costs one page
+// Tasks of the rounds in flight (one, or several with `concurrency: allow`): paged on the server, so a round of 100,000 tasks costs one page
 
 function Output({ output }) {
   if (!output) return html`<span class="muted">—</span>`;
@@ -229,16 +229,19 @@ function Tasks({ job, page, filter, offset, setView }) {
   const filters = ['all', 'active', 'finished', 'failed'];
   const total = page?.total ?? 0;
   return html`<section data-section="tasks">
-    <h2>Round ${page?.round ?? '—'} <span class="muted">tasks of the current round (run ${page?.run ?? '—'})</span></h2>
+    ${(page?.rounds?.length ?? 0) > 1
+      ? html`<h2>Rounds ${page.rounds.join(', ')} <span class="muted">tasks of the rounds in flight (concurrency allow)</span></h2>`
+      : html`<h2>Round ${page?.round ?? '—'} <span class="muted">tasks of the current round (run ${page?.run ?? '—'})</span></h2>`}
     <div class="tabs">
       ${filters.map((f) => html`<button class=${f === filter ? 'on' : ''} data-filter=${f} onClick=${() => setView({ filter: f, offset: 0 })}>${f}</button>`)}
       <span class="muted">${Object.entries(job.tasks?.states ?? {}).map(([s, n]) => `${s.replace('TASK_', '').toLowerCase()} ${n}`).join(' · ')}</span>
     </div>
     <table>
-      <thead><tr><th>task</th><th>state</th><th>agent</th><th>launched</th><th>updated</th><th>message</th><th>output</th></tr></thead>
+      <thead><tr><th>task</th><th>round</th><th>state</th><th>agent</th><th>launched</th><th>updated</th><th>message</th><th>output</th></tr></thead>
       <tbody>
         ${(page?.tasks ?? []).map((t) => html`<tr data-task=${t.taskId} data-state=${t.state}>
           <td class="mono">${t.taskId}</td>
+          <td>${t.round}</td>
           <td><${Badge} value=${t.state} /></td>
           <td class="mono muted">${t.agentId ?? ''}</td>
           <td>${time(t.launchedAt)}</td>

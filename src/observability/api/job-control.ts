@@ -4,7 +4,9 @@
  * asked (machines/contract.ts JobControlEvent) or refuses with a stable code,
  * and says what was done (the caller logs it):
  * - run: in the cooldown or paused, the next round starts at once; during a
- *   round 409 ROUND_IN_PROGRESS (one round at a time).
+ *   round 409 ROUND_IN_PROGRESS (one round at a time), unless the job's
+ *   schedule has `concurrency: allow`: then the next round starts at once,
+ *   alongside (409 ROUND_IN_PROGRESS when `max-in-flight` rounds run).
  * - pause: no new round starts; a round in progress finishes first.
  * - resume: a paused job carries on after a cooldown of --wait.
  * - kill: the current round's tasks are killed with a kill policy of --grace;
@@ -12,6 +14,8 @@
  */
 import type { AnyActorRef } from 'xstate';
 import type { JobControlEvent } from '../../../machines/contract.js';
+import type { JobContext } from '../../../machines/job/job.context.js';
+import { mayOverlap, roundsInFlight } from '../../../machines/job/job.rounds.js';
 import { jobActorId } from '../../../machines/supervisor/supervisor.context.js';
 import { ApiError } from './api-error.js';
 
@@ -25,8 +29,12 @@ export interface JobMachineState {
   /** A pause was asked for (it takes effect at the end of a round in progress). */
   paused: boolean;
   round: number;
-  /** Tasks of the round in flight. */
+  /** Tasks of the rounds in flight. */
   active: number;
+  /** The rounds in flight, oldest first (several with `concurrency: allow`). */
+  rounds: number[];
+  /** `concurrency: allow`: a run now would start another round alongside; false when `max-in-flight` rounds run. */
+  overlap?: boolean;
 }
 
 export interface ControlResult {
@@ -55,12 +63,17 @@ export function jobMachineState(framework: AnyActorRef | undefined, jobName?: st
   if (top.context?.slots !== undefined) {
     const slot = jobName === undefined ? undefined : top.context.slots[jobName];
     job = slot === undefined || slot.output !== undefined ? undefined : top.children?.[jobActorId(jobName!)];
-    if (!job) return slot === undefined ? undefined : { phase: 'done', paused: false, round: 0, active: 0 };
+    if (!job) return slot === undefined ? undefined : { phase: 'done', paused: false, round: 0, active: 0, rounds: [] };
   }
   const snapshot = job.getSnapshot() as Snapshot;
   const context = snapshot.context ?? {};
-  const base = { paused: context.paused === true, round: context.round ?? 0, active: context.active?.size ?? 0 };
+  const base: Omit<JobMachineState, 'phase'> = { paused: context.paused === true, round: context.round ?? 0, active: context.active?.size ?? 0, rounds: [] };
   if (snapshot.status !== 'active') return { ...base, phase: 'done' };
+  const job_ = context as unknown as JobContext;
+  if (job_.earlier !== undefined) {
+    base.rounds = roundsInFlight(job_).sort((a, b) => a - b);
+    if ((job_.config as { schedule?: { concurrency?: string } }).schedule?.concurrency === 'allow') base.overlap = mayOverlap(job_);
+  }
   const value = snapshot.value as { active?: { phase?: unknown } } | string | undefined;
   const phase = typeof value === 'object' ? value?.active?.phase : undefined;
   const name = typeof phase === 'string' ? phase : typeof phase === 'object' && phase !== null ? Object.keys(phase)[0] : undefined;
@@ -92,6 +105,12 @@ export function controlJob(target: JobControlTarget, action: ControlAction): Con
   const same = (message: string): ControlResult => ({ job: target.name, action, changed: false, message, state });
   switch (action) {
     case 'run':
+      if (state.phase === 'round' && state.overlap === true) {
+        return send({ type: 'job.runNow' }, `started round ${state.round + 1} now, alongside round${state.rounds.length === 1 ? '' : 's'} ${state.rounds.join(', ')} (concurrency allow)`);
+      }
+      if (state.phase === 'round' && state.overlap === false) {
+        throw new ApiError('ROUND_IN_PROGRESS', `job '${target.name}' already runs ${state.rounds.length} rounds (${state.rounds.join(', ')}), its max-in-flight`);
+      }
       if (state.phase === 'round') throw new ApiError('ROUND_IN_PROGRESS', `round ${state.round} of job '${target.name}' is still running; one round runs at a time`);
       if (state.phase === 'waiting') throw new ApiError('NOT_RUNNING', `job '${target.name}' is not subscribed to a master yet`);
       return send({ type: 'job.runNow' }, `started round ${state.round + 1} now${state.phase === 'paused' ? ' (the job stays paused after it)' : ''}`);
@@ -103,6 +122,6 @@ export function controlJob(target: JobControlTarget, action: ControlAction): Con
       return send({ type: 'job.resume' }, state.phase === 'paused' ? 'resumed: the next round starts after the cooldown' : 'resumed: the job goes on after this round');
     case 'kill':
       if (state.phase !== 'round') throw new ApiError('NOT_RUNNING', `job '${target.name}' has no round running to kill`);
-      return send({ type: 'job.kill' }, `killing the ${state.active} running task${state.active === 1 ? '' : 's'} of round ${state.round} (grace ${target.graceSeconds}s); no more of its tasks are launched`);
+      return send({ type: 'job.kill' }, `killing the ${state.active} running task${state.active === 1 ? '' : 's'} of round${state.rounds.length > 1 ? `s ${state.rounds.join(', ')}` : ` ${state.round}`} (grace ${target.graceSeconds}s); no more of its tasks are launched`);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The JSON the API answers with (described in openapi.ts): a job's summary
- * and detail, its runs, and pages of its current round's tasks, built from the
+ * and detail, its runs, and pages of the tasks of its rounds in flight, built from the
  * run history (src/history), the live state view and the job's definition.
  */
 import type { JobConfig } from '../../../machines/contract.js';
@@ -77,10 +77,13 @@ export function jobSummary(def: JobDefinitionView, sources: JobSources) {
       ...(def.image !== undefined ? { image: def.image } : {}),
     },
     lastRun: last ?? null,
-    recentRuns: runs.slice(-RECENT_RUNS).map((r) => ({
-      run: r.run, round: r.round, outcome: r.outcome, startedAt: r.startedAt, durationMs: r.durationMs ?? null,
-    })),
+    recentRuns: runs.slice(-RECENT_RUNS).map(brief),
+    roundsInFlight: sources.history.inFlight(def.name).map(brief),
   };
+}
+
+function brief(r: RunRecord) {
+  return { run: r.run, round: r.round, outcome: r.outcome, startedAt: r.startedAt, durationMs: r.durationMs ?? null };
 }
 
 export function jobDetail(def: JobDefinitionView, sources: JobSources) {
@@ -115,9 +118,11 @@ function keep(filter: TaskFilter, task: TaskRow): boolean {
   }
 }
 
-/** One page of the current round's tasks, in launch order. */
+/** One page of the tasks of the rounds in flight (else of the latest round), in launch order. */
 export function taskPage(job: string, sources: JobSources, page: { offset: number; limit: number; filter: TaskFilter }) {
   const run = sources.history.current(job) ?? sources.history.runs(job).at(-1);
+  const inFlight = sources.history.inFlight(job);
+  const rounds = inFlight.length > 0 ? inFlight.map((r) => r.round) : run === undefined ? [] : [run.round];
   const tasks: ReturnType<typeof taskView>[] = [];
   let total = 0;
   for (const task of sources.history.tasks(job).values()) {
@@ -125,7 +130,7 @@ export function taskPage(job: string, sources: JobSources, page: { offset: numbe
     if (total >= page.offset && tasks.length < page.limit) tasks.push(taskView(job, task, sources));
     total++;
   }
-  return { job, run: run?.run ?? null, round: run?.round ?? null, filter: page.filter, offset: page.offset, limit: page.limit, total, tasks };
+  return { job, run: run?.run ?? null, round: run?.round ?? null, rounds, filter: page.filter, offset: page.offset, limit: page.limit, total, tasks };
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -136,6 +141,7 @@ export function taskView(job: string, task: TaskRow, sources: JobSources) {
   const endedAt = iso(task.endedAt);
   return {
     taskId: task.taskId,
+    round: task.round,
     state: task.state,
     ...(task.agentId !== undefined ? { agentId: task.agentId } : {}),
     ...(task.reason !== undefined ? { reason: task.reason } : {}),

@@ -17,7 +17,7 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [S
 const jobName = { name: 'name', in: 'path', required: true, description: 'the job\'s name (`--name`)', schema: str };
 const bearer = [{ bearer: [] }];
 
-const jobRequired = ['name', 'state', 'round', 'nextStartAt', 'paused', 'controls', 'definition', 'lastRun', 'recentRuns'];
+const jobRequired = ['name', 'state', 'round', 'nextStartAt', 'paused', 'controls', 'definition', 'lastRun', 'recentRuns', 'roundsInFlight'];
 const jobProperties = {
   name: str, state: ref('JobState'), round: int,
   nextStartAt: { ...nullable(time), description: 'when the next round starts (during cooldown)' },
@@ -25,6 +25,10 @@ const jobProperties = {
   controls: { type: 'boolean', description: 'whether POST run, pause, resume and kill are served for this job' },
   definition: ref('Definition'), lastRun: nullable(ref('Run')),
   recentRuns: { type: 'array', items: ref('RunBrief'), description: 'the last 30 runs, oldest first (the sparkline)' },
+  roundsInFlight: {
+    type: 'array', items: ref('RunBrief'),
+    description: 'the runs in progress, oldest first: one while a round runs, several while rounds overlap (`concurrency: allow`)',
+  },
 };
 
 export const openApiDocument = {
@@ -90,10 +94,11 @@ export const openApiDocument = {
       post: {
         operationId: `${action}Job`,
         summary: {
-          run: 'start a round now: during the cooldown (or a pause) the next round starts at once; during a round 409 ROUND_IN_PROGRESS',
+          run: 'start a round now: during the cooldown (or a pause) the next round starts at once; during a round 409 ROUND_IN_PROGRESS, '
+            + 'unless the job\'s schedule has `concurrency: allow`: then the next round starts at once, alongside (409 while `max-in-flight` rounds run)',
           pause: 'start no new round until resumed; a round in progress finishes first',
           resume: 'a paused job carries on: the next round starts after a cooldown of --wait',
-          kill: 'kill the current round\'s tasks (KILL with a kill policy of --grace); no more of its tasks are launched',
+          kill: 'kill the tasks of the rounds in flight (KILL with a kill policy of --grace); no more of their tasks are launched',
         }[action],
         parameters: [jobName],
         responses: { 200: json(ref('ControlResult'), 'what was done'), ...errors(401, 403, 404, 409, 503) },
@@ -148,8 +153,12 @@ export const openApiDocument = {
         properties: {
           job: str, action: { type: 'string', enum: ['run', 'pause', 'resume', 'kill'] }, changed: { type: 'boolean' }, message: str,
           state: {
-            type: 'object', additionalProperties: false, required: ['phase', 'paused', 'round', 'active'],
-            properties: { phase: { type: 'string', enum: ['waiting', 'round', 'cooldown', 'paused', 'draining', 'done'] }, paused: { type: 'boolean' }, round: int, active: int },
+            type: 'object', additionalProperties: false, required: ['phase', 'paused', 'round', 'active', 'rounds'],
+            properties: {
+              phase: { type: 'string', enum: ['waiting', 'round', 'cooldown', 'paused', 'draining', 'done'] }, paused: { type: 'boolean' }, round: int, active: int,
+              rounds: { type: 'array', items: int, description: 'the rounds in flight, oldest first' },
+              overlap: { type: 'boolean', description: '`concurrency: allow`: whether a run now starts another round alongside' },
+            },
           },
         },
       },
@@ -172,9 +181,10 @@ export const openApiDocument = {
         properties: { job: str, limit: int, runs: { type: 'array', items: ref('Run') } },
       },
       Task: {
-        type: 'object', additionalProperties: false, required: ['taskId', 'state', 'updatedAt'],
+        type: 'object', additionalProperties: false, required: ['taskId', 'round', 'state', 'updatedAt'],
         properties: {
-          taskId: str, state: { type: 'string', description: 'TASK_* as Mesos says, PENDING before the first update' },
+          taskId: str, round: { ...int, description: 'the round of the task (rounds overlap with `concurrency: allow`)' },
+          state: { type: 'string', description: 'TASK_* as Mesos says, PENDING before the first update' },
           agentId: str, reason: str, source: str, message: str, launchedAt: time, updatedAt: time, endedAt: time, ok: { type: 'boolean' },
           output: {
             oneOf: [
@@ -185,9 +195,10 @@ export const openApiDocument = {
         },
       },
       TaskPage: {
-        type: 'object', additionalProperties: false, required: ['job', 'run', 'round', 'filter', 'offset', 'limit', 'total', 'tasks'],
+        type: 'object', additionalProperties: false, required: ['job', 'run', 'round', 'rounds', 'filter', 'offset', 'limit', 'total', 'tasks'],
         properties: {
-          job: str, run: nullable(int), round: nullable(int), filter: { type: 'string', enum: ['all', 'active', 'finished', 'failed'] },
+          job: str, run: nullable(int), round: nullable(int), rounds: { type: 'array', items: int, description: 'the rounds whose tasks are listed: those in flight, else the latest' },
+          filter: { type: 'string', enum: ['all', 'active', 'finished', 'failed'] },
           offset: int, limit: int, total: int, tasks: { type: 'array', items: ref('Task') },
         },
       },

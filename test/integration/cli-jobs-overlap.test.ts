@@ -1,0 +1,77 @@
+/**
+ * `concurrency: allow` through the real CLI against the embedded master
+ * (`--master local`): with `every: 2s` and tasks that sleep (until the test
+ * lets them end, by a marker file, so nothing hangs on timing), round 2
+ * starts while round 1 runs; both rounds' tasks run at the same time, the API
+ * shows both rounds in flight (its answers held to the OpenAPI document), and
+ * each run ends with its own outcome; a start (or run now) while
+ * `max-in-flight` rounds run is skipped and said.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { before, describe, it } from 'node:test';
+import { requestValid } from '../observability/openapi-validator.js';
+import { ensureBuilt, runCli } from './cli-harness.js';
+
+before(() => ensureBuilt());
+
+describe('--jobs with concurrency: allow', () => {
+  it('runs two rounds of a job at the same time, each with its own run and outcome', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-overlap-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'jobs.yaml');
+    writeFileSync(file, [
+      'jobs:',
+      '  - name: tick',
+      `    cmd: "for i in $(seq 200); do [ -e ${join(dir, 'go')} ] && exit 0; sleep 0.1; done; exit 1"`,
+      '    cpu: 0.1',
+      '    mem: 32',
+      '    maxtasks: 1',
+      '    schedule: { every: 2s, concurrency: allow, max-in-flight: 2 }',
+      '',
+    ].join('\n'));
+    const cli = runCli(t, ['--master', 'local', '--local-cpus', '2', '--local-mem', '1024', '--jobs', file, '--http-port', '0']);
+    const base = String((await cli.waitFor((l) => typeof l.status === 'string', 'the status line')).status);
+    const get = async (path: string) => {
+      const res = await fetch(base + path);
+      assert.equal(res.status, 200, `${path}: ${res.status}`);
+      return await res.json() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+
+    await cli.waitFor((l) => l.msg === 'job tick: round 2: launching 1 task alongside round 1, still running (concurrency allow)', 'round 2 over round 1');
+    // Both rounds' tasks run at once.
+    let tasks: { taskId: string; round: number; state: string }[] = [];
+    for (let i = 0; i < 100; i++) {
+      tasks = (await get('/api/jobs/tick/tasks')).tasks;
+      if (tasks.length === 2 && tasks.every((task) => task.state === 'TASK_RUNNING')) break;
+      await sleep(100);
+    }
+    assert.deepEqual(tasks.map((task) => [task.taskId.replace(/-[^-]+$/, ''), task.round, task.state]),
+      [['tick-r1-t1', 1, 'TASK_RUNNING'], ['tick-r2-t1', 2, 'TASK_RUNNING']], JSON.stringify(tasks));
+    const job = await requestValid(base, '/api/jobs/tick', '/api/jobs/{name}');
+    assert.equal(job.state, 'running');
+    assert.deepEqual(job.roundsInFlight.map((r: { round: number; outcome: string }) => [r.round, r.outcome]), [[1, 'running'], [2, 'running']]);
+    assert.deepEqual((await requestValid(base, '/api/jobs/tick/tasks', '/api/jobs/{name}/tasks')).rounds, [1, 2]);
+    await requestValid(base, '/api/jobs', '/api/jobs');
+    // Run now while two rounds run: two is the job's max-in-flight.
+    const refused = await requestValid(base, '/api/jobs/tick/run', '/api/jobs/{name}/run', 409, { method: 'POST' });
+    assert.equal(refused.error.code, 'ROUND_IN_PROGRESS');
+    assert.match(refused.error.message, /already runs 2 rounds \(1, 2\), its max-in-flight/);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^mesos_scheduler_rounds_overlapped_total\{job="tick"\} 1$/m);
+
+    // The start at 4 s comes while rounds 1 and 2 run: two is the job's max-in-flight.
+    await cli.waitFor((l) => l.reason === 'max-in-flight', 'a start skipped');
+    writeFileSync(join(dir, 'go'), '');
+    await cli.waitFor((l) => l.msg === 'job tick: round 1 done: 1 finished, 0 failed', 'round 1 done');
+    await cli.waitFor((l) => l.msg === 'job tick: round 2 done: 1 finished, 0 failed', 'round 2 done');
+    const { runs } = await get('/api/jobs/tick/runs');
+    assert.deepEqual(runs.filter((r: { round: number }) => r.round <= 2).map((r: { round: number; outcome: string; finished: number }) => [r.round, r.outcome, r.finished]),
+      [[2, 'succeeded', 1], [1, 'succeeded', 1]]);
+    assert.ok(cli.lines.some((l) => l.reason === 'max-in-flight' && /^job tick: skipped the start due at .*: 2 rounds still run, its max-in-flight \(concurrency allow\)$/.test(String(l.msg))), cli.messages().join('\n'));
+    assert.match(await (await fetch(`${base}/metrics`)).text(), /^mesos_scheduler_starts_skipped_total\{job="tick",reason="max-in-flight"\} [1-9]/m);
+  });
+});

@@ -5,7 +5,8 @@
  * starts while round 1 runs; both rounds' tasks run at the same time, the API
  * shows both rounds in flight (its answers held to the OpenAPI document), and
  * each run ends with its own outcome; a start (or run now) while
- * `max-in-flight` rounds run is skipped and said.
+ * `max-in-flight` rounds run is skipped and said. Killed while two rounds
+ * run and started again on the same state file, it carries both on.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
+import { readStateFile } from '../../src/state/state-file.js';
+import { withCluster } from '../helpers/emulator.js';
 import { requestValid } from '../observability/openapi-validator.js';
 import { ensureBuilt, runCli } from './cli-harness.js';
 
@@ -73,5 +76,53 @@ describe('--jobs with concurrency: allow', () => {
       [[2, 'succeeded', 1], [1, 'succeeded', 1]]);
     assert.ok(cli.lines.some((l) => l.reason === 'max-in-flight' && /^job tick: skipped the start due at .*: 2 rounds still run, its max-in-flight \(concurrency allow\)$/.test(String(l.msg))), cli.messages().join('\n'));
     assert.match(await (await fetch(`${base}/metrics`)).text(), /^mesos_scheduler_starts_skipped_total\{job="tick",reason="max-in-flight"\} [1-9]/m);
+  });
+
+  it('carries every round in flight on after SIGKILL and restart, launching nothing twice', async (t) => {
+    const cluster = await withCluster(t);
+    const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-overlap-restart-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'jobs.yaml');
+    const stateFile = join(dir, 'state.json');
+    writeFileSync(file, [
+      'jobs:',
+      '  - name: tick',
+      `    cmd: "for i in $(seq 300); do [ -e ${join(dir, 'go')} ] && exit 0; sleep 0.1; done; exit 1"`,
+      '    cpu: 0.1',
+      '    mem: 32',
+      '    maxtasks: 1',
+      '    rounds: 2',
+      '    schedule: { every: 2s, concurrency: allow }',
+      '',
+    ].join('\n'));
+    const args = ['--master', cluster.masters[0]!.hostPort, '--jobs', file, '--state-file', stateFile];
+
+    const first = runCli(t, args, { stateFile: false });
+    await first.waitFor((l) => String(l.msg).startsWith('job tick: round 2: launching 1 task alongside round 1'), 'round 2 over round 1');
+    // Both rounds written ahead with their tasks: then kill.
+    let saved;
+    for (let i = 0; ; i++) {
+      saved = (await readStateFile(stateFile, 'mesos-http-scheduler'))?.state;
+      const tick = saved?.jobs?.find((j) => j.name === 'tick');
+      if (tick?.round === 2 && tick.earlierRounds?.length === 1 && saved!.tasks.length === 2) break;
+      assert.ok(i < 200, `both rounds in the state file: ${JSON.stringify(saved)}`);
+      await sleep(50);
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    assert.deepEqual(saved!.jobs?.find((j) => j.name === 'tick')?.earlierRounds, [{ round: 1, maxTasks: 1, launched: 1, finished: 0, failed: 0 }]);
+
+    const second = runCli(t, args, { stateFile: false });
+    await second.waitFor((l) => String(l.msg).startsWith('carrying on from'), 'the restart');
+    writeFileSync(join(dir, 'go'), '');
+    const { code } = await second.exited;
+    assert.equal(code, 0, second.messages().join('\n'));
+    for (const round of [1, 2]) {
+      assert.ok(second.messages().includes(`job tick: round ${round} done: 1 finished, 0 failed`), second.messages().join('\n'));
+    }
+    assert.ok(!second.messages().some((m) => m.startsWith('job tick: round') && m.includes('launching')), 'no round started again');
+    const launched = cluster.received.filter((r) => r.call.type === 'ACCEPT')
+      .flatMap((r) => r.call.accept!.operations!.flatMap((op) => op.launch?.task_infos?.map((info) => info.task_id.value) ?? []));
+    assert.deepEqual(launched.map((id) => id.replace(/-[^-]+$/, '')), ['tick-r1-t1', 'tick-r2-t1'], 'no task launched twice');
   });
 });

@@ -186,3 +186,47 @@ test('allow: a restart carries on every round in flight; an older state with one
   h2.update(h2.status('tick-r2-t1-old', 'TASK_FINISHED'));
   assert.deepEqual(h2.notes('roundFinished').map((n) => [n.round, n.finished, n.failed]), [[2, 1, 0]]);
 });
+
+test('allow: a task of an earlier round is retried in its own round (new id, same round), which then ends on its own', () => {
+  const h = createHarness({
+    now: 0,
+    jobs: [jobRun({ name: 'tick', maxTasks: 1, rounds: 0, schedule: every2s(), retries: { max: 1, backoffMs: 10_000, backoffMaxMs: 10_000 } })],
+  }).start();
+  h.subscribed();
+  h.advance(0);
+  h.offers(h.offer('agent-1', 4, 4096));
+  h.advance(2000);
+  h.offers(h.offer('agent-1', 4, 4096));
+  assert.deepEqual(launchedOf(h, 'tick'), ['tick-r1-t1-abc', 'tick-r2-t1-abc']);
+  // Round 1's task fails while round 2 runs: it is relaunched in round 1.
+  finishAll(h, 'TASK_FAILED', ['tick-r1-t1-abc']);
+  const retry = h.notes('taskRetry')[0]!;
+  assert.equal(retry.round, 1);
+  assert.deepEqual(persistedJob(h, 'tick')?.pendingRetryRounds, [1], 'the relaunch waits with its round in the state');
+  assert.deepEqual(h.notes('roundFinished'), [], 'round 1 waits for its relaunch');
+  h.advance(retry.delayMs);
+  h.offers(h.offer('agent-1', 4, 4096));
+  assert.deepEqual(launchedOf(h, 'tick', 1), ['tick-r1-t1-abc', 'tick-r1-t2-abc'], 'relaunched under round 1\'s next index');
+  assert.equal(jobOf(h, 'tick').context.taskRetries['tick-r1-t2-abc'], 1, 'the relaunch carries its chain\'s retries');
+  finishAll(h, 'TASK_FINISHED', ['tick-r1-t2-abc']);
+  assert.deepEqual(h.notes('roundFinished').map((n) => [n.round, n.finished, n.failed]), [[1, 1, 0]]);
+  assert.deepEqual(jobOf(h, 'tick').phase, { round: 'running' }, 'round 2 still runs');
+});
+
+test('allow: job.kill kills the tasks of every round in flight; each round ends failed', () => {
+  const h = createHarness({ now: 0, jobs: [jobRun({ name: 'tick', maxTasks: 2, rounds: 0, schedule: every2s() })] }).start();
+  h.subscribed();
+  h.advance(0);
+  h.offers(h.offer('agent-1', 4, 4096));
+  h.advance(2000);
+  h.offers(h.offer('agent-1', 4, 4096));
+  assert.equal(launchedOf(h, 'tick').length, 4);
+  h.send({ type: 'job.kill', job: 'tick' });
+  const killed = h.calls('KILL').map((c) => c.kill?.task_id.value);
+  assert.deepEqual(killed.sort(), ['tick-r1-t1-abc', 'tick-r1-t2-abc', 'tick-r2-t1-abc', 'tick-r2-t2-abc']);
+  h.offers(h.offer('agent-1', 4, 4096));
+  assert.equal(launchedOf(h, 'tick').length, 4, 'no more tasks of the killed rounds');
+  for (const id of killed) h.update(h.status(id!, 'TASK_KILLED'));
+  assert.deepEqual(h.notes('roundFinished').map((n) => [n.round, n.finished, n.failed]), [[1, 0, 2], [2, 0, 2]]);
+  assert.equal(jobOf(h, 'tick').phase, 'idle');
+});

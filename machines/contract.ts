@@ -298,6 +298,12 @@ export type Notification =
   | { type: 'jobsReloaded'; added: string[]; changed: string[]; removed: string[]; unchanged: string[]; skipped: string[] }
   /** `--jobs`: a removed job (by a reload, or unknown to the file after a restart or takeover) has ended and is forgotten. */
   | { type: 'jobRemoved'; job: string }
+  /**
+   * `--jobs` (MULTI_ROLE): the framework's roles changed (a reload added a job
+   * of a new role, or the last job of a role was forgotten). `sent`: told to
+   * the master at once (UPDATE_FRAMEWORK); else the next SUBSCRIBE carries them.
+   */
+  | { type: 'rolesUpdated'; roles: string[]; added: string[]; removed: string[]; sent: boolean }
   | { type: 'suppressed'; roles?: string[] }
   | { type: 'revived'; roles?: string[] }
   | { type: 'reconcile'; tasks: number; attempt: number; implicit: boolean }

@@ -36,12 +36,19 @@ export interface FrameworkContext {
   offersWanted: boolean;
   /** `--jobs` (MULTI_ROLE): the roles no job wants offers for, suppressed when re-subscribing. */
   suppressedRoles?: string[];
+  /**
+   * `--jobs` (MULTI_ROLE): the roles the master was last told (by the current
+   * session's SUBSCRIBE, or UPDATE_FRAMEWORK since); `frameworkInfo.roles`
+   * are those the jobs need now.
+   */
+  announcedRoles?: string[];
   jobResult?: JobOutput;
   outcome?: FrameworkOutput;
 }
 
 export type JobToFrameworkEvent =
-  | { type: 'job.offersWanted'; wanted: boolean; suppressedRoles?: string[] }
+  /** `--jobs`: `roles`, the roles the jobs need (every job's, until a removed one is forgotten). */
+  | { type: 'job.offersWanted'; wanted: boolean; suppressedRoles?: string[]; roles?: string[] }
   | { type: 'xstate.done.actor.job'; output: JobOutput }
   | { type: 'xstate.error.actor.job'; error: unknown }
   | { type: 'xstate.error.actor.subscription'; error: unknown };
@@ -75,10 +82,23 @@ export function initialFrameworkContext(input: FrameworkInput): FrameworkContext
   return context;
 }
 
+/** The suppressed roles the master may be told: only roles of the framework (else it refuses the call). */
+export function suppressedRolesOf(context: FrameworkContext): string[] {
+  const suppressed = context.suppressedRoles ?? (context.offersWanted ? [] : [context.role]);
+  const roles = context.frameworkInfo.roles;
+  return roles === undefined ? suppressed : suppressed.filter((role) => roles.includes(role));
+}
+
+/** Same roles, in any order. */
+export function sameRoles(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((role) => b.includes(role));
+}
+
 export function subscriptionInputOf(context: FrameworkContext): SubscriptionInput {
   const input: SubscriptionInput = {
     frameworkInfo: context.frameworkInfo,
-    suppressedRoles: context.suppressedRoles ?? (context.offersWanted ? [] : [context.role]),
+    suppressedRoles: suppressedRolesOf(context),
     generation: context.generation,
   };
   if (context.frameworkId !== undefined) input.frameworkId = context.frameworkId;

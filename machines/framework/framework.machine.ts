@@ -19,11 +19,11 @@ import { and, assign, enqueueActions, fromCallback, not, sendTo, setup, type Eve
 import type { ErrorRecord, FrameworkInput, FrameworkOutput, Notification, SendCallParams, SubscriptionInput } from '../contract.js';
 import { jobMachine } from '../job/job.machine.js';
 import { nextBackoff } from '../policy/backoff.js';
-import { teardownCall } from '../policy/calls.js';
+import { teardownCall, updateFrameworkCall } from '../policy/calls.js';
 import { EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_TASKS_FAILED } from '../policy/exit-codes.js';
 import { isFailedOverMessage, isFatalConnectionError, isFrameworkRemovedMessage } from '../policy/master-errors.js';
 import {
-  heartbeatTimeoutMs, initialFrameworkContext, jobInputOf, subscriptionInputOf,
+  heartbeatTimeoutMs, initialFrameworkContext, jobInputOf, sameRoles, subscriptionInputOf, suppressedRolesOf,
   type FrameworkContext, type FrameworkEvent,
 } from './framework.context.js';
 
@@ -81,7 +81,11 @@ const base = setup({
 // ---------------------------------------------------------------------------
 // Connection
 
-const nextGeneration = base.createAction(assign({ generation: ({ context }) => context.generation + 1 }));
+// The session's SUBSCRIBE carries the roles the jobs need now.
+const nextGeneration = base.createAction(assign(({ context }) => ({
+  generation: context.generation + 1,
+  ...(context.frameworkInfo.roles !== undefined ? { announcedRoles: context.frameworkInfo.roles } : {}),
+})));
 const markUnsubscribed = base.createAction(assign({ subscribed: false }));
 
 const notifySubscribed = base.createAction(enqueueActions(({ context, event, enqueue }) => {
@@ -174,6 +178,51 @@ const notifyFatal = base.createAction(enqueueActions(({ context, enqueue }) => {
 const drainJob = base.createAction(sendTo('job', { type: 'job.drain' as const }));
 const abortJob = base.createAction(sendTo('job', { type: 'job.abort' as const }));
 const handOverJob = base.createAction(sendTo('job', { type: 'job.handover' as const }));
+/**
+ * `--jobs` (MULTI_ROLE): the roles the jobs need. A reload adds the roles of
+ * its jobs before the supervisor sees them (so UPDATE_FRAMEWORK goes out
+ * before the new jobs' REVIVE); the supervisor's `job.offersWanted` says the
+ * roles exactly (a role leaves once its last job is forgotten). While
+ * subscribed a change goes to the master at once as UPDATE_FRAMEWORK with the
+ * whole FrameworkInfo and the roles to keep suppressed; otherwise the next
+ * SUBSCRIBE carries it.
+ */
+function rolesNeeded(context: FrameworkContext, event: FrameworkEvent): string[] | undefined {
+  const current = context.frameworkInfo.roles;
+  if (current === undefined) return undefined;
+  if (event.type === 'jobs.reload') return [...new Set([...current, ...event.jobs.map((job) => job.role)])];
+  if (event.type === 'job.offersWanted') return event.roles;
+  return undefined;
+}
+
+const updateRoles = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  const roles = rolesNeeded(context, event);
+  const current = context.frameworkInfo.roles;
+  if (roles === undefined || current === undefined || sameRoles(roles, current)) return;
+  const frameworkInfo = { ...context.frameworkInfo, roles };
+  const updated = { ...context, frameworkInfo, ...(event.type === 'job.offersWanted' && event.suppressedRoles !== undefined ? { suppressedRoles: event.suppressedRoles } : {}) };
+  const sent = context.subscribed && context.frameworkId !== undefined;
+  enqueue.assign({ frameworkInfo, ...(sent ? { announcedRoles: roles } : {}) });
+  if (sent) enqueue({ type: 'sendCall', params: { call: updateFrameworkCall(frameworkInfo, context.frameworkId!, suppressedRolesOf(updated)) } });
+  enqueue({
+    type: 'notify',
+    params: { type: 'rolesUpdated', roles, added: roles.filter((r) => !current.includes(r)), removed: current.filter((r) => !roles.includes(r)), sent },
+  });
+}));
+
+/** Subscribed: roles that changed while the SUBSCRIBE was on its way go to the master now. */
+const announceRoles = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  const roles = context.frameworkInfo.roles;
+  if (event.type !== 'conn.subscribed' || roles === undefined || sameRoles(roles, context.announcedRoles)) return;
+  const before = context.announcedRoles ?? [];
+  enqueue.assign({ announcedRoles: roles });
+  enqueue({ type: 'sendCall', params: { call: updateFrameworkCall(context.frameworkInfo, event.frameworkId, suppressedRolesOf(context)) } });
+  enqueue({
+    type: 'notify',
+    params: { type: 'rolesUpdated', roles, added: roles.filter((r) => !before.includes(r)), removed: before.filter((r) => !roles.includes(r)), sent: true },
+  });
+}));
+
 const recordOffersWanted = base.createAction(assign(({ event }) => {
   if (event.type !== 'job.offersWanted') return {};
   return event.suppressedRoles === undefined ? { offersWanted: event.wanted } : { offersWanted: event.wanted, suppressedRoles: event.suppressedRoles };
@@ -211,7 +260,7 @@ export const frameworkMachine = base.extend({
     nextGeneration, markUnsubscribed, notifySubscribed, recordSubscription, tellJobSubscribed, recordConnectionError,
     recordHeartbeatLoss, recordSubscribeTimeout, scheduleReconnect, notifyDisconnected, tellJobDisconnected, recordLeader,
     notifyFrameworkRemoved, forgetFrameworkId, tellJobFrameworkRemoved, forwardToJob, notifyOffersReceived, notifyFatal,
-    drainJob, abortJob, handOverJob, recordOffersWanted, recordJobResult, sendTeardown, setJobOutcome, noteTeardownSkipped, setHandoverOutcome,
+    drainJob, abortJob, handOverJob, updateRoles, announceRoles, recordOffersWanted, recordJobResult, sendTeardown, setJobOutcome, noteTeardownSkipped, setHandoverOutcome,
   },
 }).createMachine({
   id: 'framework',
@@ -222,14 +271,14 @@ export const frameworkMachine = base.extend({
     input: ({ context }) => jobInputOf(context),
   },
   on: {
-    'job.offersWanted': { actions: 'recordOffersWanted' },
+    'job.offersWanted': { actions: ['updateRoles', 'recordOffersWanted'] },
     // An ACCEPT that never reached the master: the job takes its tasks back.
     'call.unsent': { actions: 'forwardToJob' },
     'job.runNow': { actions: 'forwardToJob' },
     'job.pause': { actions: 'forwardToJob' },
     'job.resume': { actions: 'forwardToJob' },
     'job.kill': { actions: 'forwardToJob' },
-    'jobs.reload': { actions: 'forwardToJob' },
+    'jobs.reload': { actions: ['updateRoles', 'forwardToJob'] },
     'xstate.error.actor.job': {
       target: '.fatal',
       actions: [{ type: 'recordFatal', params: ({ event }) => ({ message: `job machine failed: ${String((event as { error?: unknown }).error)}` }) }, 'notifyFatal'],
@@ -302,7 +351,7 @@ export const frameworkMachine = base.extend({
                     'conn.subscribed': {
                       guard: 'isCurrentGeneration',
                       target: 'subscribed',
-                      actions: ['notifySubscribed', 'tellJobSubscribed', 'recordSubscription'],
+                      actions: ['notifySubscribed', 'tellJobSubscribed', 'recordSubscription', 'announceRoles'],
                     },
                   },
                 },

@@ -3,7 +3,7 @@
  * `framework_id` out (except SUBSCRIBE, where it decides new vs. re-subscribe):
  * the runtime stamps the current framework id on every call it sends.
  */
-import type { Call, Filters, Operation, TaskInfo } from '../../src/mesos/types.js';
+import type { Call, Filters, FrameworkInfo, Operation, TaskInfo } from '../../src/mesos/types.js';
 import type { SubscriptionInput } from '../contract.js';
 
 /** SUBSCRIBE: new framework without id; re-subscribe with the same id in both places. */
@@ -14,6 +14,18 @@ export function subscribeCall(input: Pick<SubscriptionInput, 'frameworkInfo' | '
   if (input.suppressedRoles.length > 0) call.subscribe = { framework_info: frameworkInfo, suppressed_roles: [...input.suppressedRoles] };
   if (input.frameworkId !== undefined) call.framework_id = { value: input.frameworkId };
   return call;
+}
+
+/**
+ * UPDATE_FRAMEWORK (Mesos 1.9+): the whole new FrameworkInfo, with the
+ * framework's own id (the master checks it against the call's framework_id),
+ * and the roles to keep suppressed (a subset of the new roles; the others get
+ * offers, with their filters cleared if they were suppressed).
+ */
+export function updateFrameworkCall(frameworkInfo: FrameworkInfo, frameworkId: string, suppressedRoles: readonly string[]): Call {
+  const update: NonNullable<Call['update_framework']> = { framework_info: { ...frameworkInfo, id: { value: frameworkId } } };
+  if (suppressedRoles.length > 0) update.suppressed_roles = [...suppressedRoles];
+  return { type: 'UPDATE_FRAMEWORK', update_framework: update };
 }
 
 function filters(refuseSeconds: number | undefined): Filters | undefined {

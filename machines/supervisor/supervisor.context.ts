@@ -38,6 +38,8 @@ export interface JobSlot {
   output?: JobOutput;
   /** Removed (by a reload, or unknown to the file): it drains and is then forgotten. */
   removed?: true;
+  /** Unknown to the file (only the restored state knows it): its role is none the framework needs. */
+  unlisted?: true;
 }
 
 export interface SupervisorContext {
@@ -165,4 +167,9 @@ export function withAgentsOf(agents: Readonly<Record<string, Placement>>, offers
 /** Every role of the jobs, once each, in file order. */
 export function rolesOf(jobs: readonly { role: string }[]): string[] {
   return [...new Set(jobs.map((j) => j.role))];
+}
+
+/** The roles the framework needs: every job's, a removed one's until it is forgotten (a job only the restored state knows needs none). */
+export function rolesOfSlots(context: Pick<SupervisorContext, 'slots' | 'order'>): string[] {
+  return rolesOf(context.order.map((name) => context.slots[name]!).filter((slot) => slot.unlisted !== true).map((slot) => slot.def));
 }

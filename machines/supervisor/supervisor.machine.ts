@@ -39,7 +39,7 @@ import { maxInFlight, mayOverlap, roundsInFlight } from '../job/job.rounds.js';
 import { jobMachine } from '../job/job.machine.js';
 import { clockMachine } from './clock.machine.js';
 import {
-  clockActorId, demandOf, jobActorId, jobOfTask, jobPhase, jobStateOf, withAgentsOf,
+  clockActorId, demandOf, jobActorId, jobOfTask, jobPhase, jobStateOf, rolesOfSlots, withAgentsOf,
   type JobRef, type JobSlot, type SupervisorContext, type SupervisorEvent, type SupervisorInput,
 } from './supervisor.context.js';
 
@@ -58,7 +58,7 @@ function initialContext(input: SupervisorInput): SupervisorContext {
   const known = new Set(input.jobs.map((j) => j.name));
   for (const own of input.restored?.jobs ?? []) {
     if (known.has(own.name)) continue;
-    slots[own.name] = { def: unknownJob(input, own.name, own.graceSeconds), actorId: jobActorId(own.name), wanted: false, successes: 0, consumed: {}, removed: true };
+    slots[own.name] = { def: unknownJob(input, own.name, own.graceSeconds), actorId: jobActorId(own.name), wanted: false, successes: 0, consumed: {}, removed: true, unlisted: true };
     order.push(own.name);
   }
   for (const def of input.jobs) {
@@ -191,6 +191,7 @@ const reloadJobs = base.createAction(enqueueActions(({ context, event, self, enq
     enqueue.sendTo(jobActorId(def.name), { type: 'job.remove' });
   }
   enqueue.assign({ slots, order });
+  tellOffersWanted({ ...context, slots, order }, enqueue);
   enqueue({
     type: 'notify',
     params: {
@@ -239,8 +240,13 @@ const recordJobEnded = base.createAction(enqueueActions(({ context, event, self,
   if (slot.removed === true) {
     // A removed job is forgotten once it has drained.
     const { [name]: _gone, ...slots } = context.slots;
-    enqueue.assign({ slots, order: context.order.filter((n) => n !== name) });
+    const order = context.order.filter((n) => n !== name);
+    // Its role may be one no job needs any more.
+    const roles = rolesOfSlots({ slots, order });
+    const suppressedRoles = context.suppressedRoles.filter((role) => roles.includes(role));
+    enqueue.assign({ slots, order, suppressedRoles });
     enqueue({ type: 'notify', params: { type: 'jobRemoved', job: name } });
+    tellOffersWanted({ ...context, slots, order, suppressedRoles }, enqueue);
     return;
   }
   enqueue.assign({ slots: updateSlot(context, name, { output, ...(cutShort ? { lastRoundOk: false } : {}) }) });
@@ -268,6 +274,15 @@ function anyWants(slots: Record<string, JobSlot>, role: string): boolean {
   return Object.values(slots).some((s) => s.output === undefined && s.wanted && s.def.role === role);
 }
 
+/** Tells the framework whether any job wants offers, the roles suppressed, and the roles the jobs need. */
+function tellOffersWanted(
+  context: Pick<SupervisorContext, 'slots' | 'order' | 'suppressedRoles'>,
+  enqueue: { sendParent: (event: { type: 'job.offersWanted'; wanted: boolean; suppressedRoles: string[]; roles: string[] }) => void },
+): void {
+  const wanted = context.order.some((name) => context.slots[name]!.output === undefined && context.slots[name]!.wanted);
+  enqueue.sendParent({ type: 'job.offersWanted', wanted, suppressedRoles: context.suppressedRoles, roles: rolesOfSlots(context) });
+}
+
 const recordOffersWanted = base.createAction(enqueueActions(({ context, event, enqueue }) => {
   if (event.type !== 'job.offersWanted' || !('job' in event)) return;
   const slot = context.slots[event.job];
@@ -289,8 +304,7 @@ const recordOffersWanted = base.createAction(enqueueActions(({ context, event, e
     }
   }
   enqueue.assign({ slots, suppressedRoles });
-  const wanted = context.order.some((name) => slots[name]!.output === undefined && slots[name]!.wanted);
-  enqueue.sendParent({ type: 'job.offersWanted', wanted, suppressedRoles });
+  tellOffersWanted({ ...context, slots, suppressedRoles }, enqueue);
 }));
 
 /**

@@ -1,7 +1,8 @@
 /**
  * FrameworkInfo checks the master makes when SUBSCRIBE (or UPDATE_FRAMEWORK)
- * arrives (master.cpp validateFramework, validation.cpp framework::validate);
- * a failure is sent to the scheduler as an ERROR event (400 for UPDATE_FRAMEWORK).
+ * arrives (master.cpp validateFramework, validation.cpp framework::validate,
+ * validateUpdate, validateSuppressedRoles); a failure is sent to the scheduler
+ * as an ERROR event (a 400 answer for UPDATE_FRAMEWORK).
  */
 import type { FrameworkInfo } from '../mesos/types.js';
 
@@ -14,12 +15,32 @@ export function validateFrameworkInfo(
   const roles = info.roles ?? [];
   if (multiRole && info.role !== undefined) return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable";
   if (!multiRole && roles.length > 0) return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable";
-  if (multiRole && new Set(roles).size !== roles.length) return `'FrameworkInfo.roles' contains duplicate items: ${roles.join(', ')}`;
+  const duplicates = [...new Set(roles.filter((role, i) => roles.indexOf(role) !== i))];
+  if (multiRole && duplicates.length > 0) return `'FrameworkInfo.roles' contains duplicate items: { ${duplicates.join(', ')} }`;
   const ft = info.failover_timeout;
   if (ft !== undefined && (!Number.isFinite(ft) || ft < 0)) return `Invalid 'FrameworkInfo.failover_timeout': ${ft}`;
   if (info.id && isRemoved(info.id.value)) return 'Framework has been removed';
   const effective = multiRole ? roles : [info.role ?? '*'];
-  const bad = suppressedRoles.filter((r) => !effective.includes(r));
-  if (bad.length > 0) return `Suppressed roles { ${bad.join(', ')} } are not contained in the set of roles`;
+  return suppressedRolesError(effective, suppressedRoles);
+}
+
+/** validation.cpp validateSuppressedRoles (the roles printed as a sorted set). */
+export function suppressedRolesError(roles: readonly string[], suppressedRoles: readonly string[]): string | undefined {
+  const bad = [...new Set(suppressedRoles.filter((r) => !roles.includes(r)))].sort();
+  return bad.length > 0 ? `Suppressed roles { ${bad.join(', ')} } are not contained in the set of roles` : undefined;
+}
+
+/** The roles a FrameworkInfo subscribes with (protobuf::framework::getRoles). */
+export function rolesOfInfo(info: FrameworkInfo): string[] {
+  const multiRole = (info.capabilities ?? []).some((c) => c.type === 'MULTI_ROLE');
+  return multiRole ? [...new Set(info.roles ?? [])] : [info.role ?? '*'];
+}
+
+/** validation.cpp framework::validateUpdate: the fields UPDATE_FRAMEWORK may not change. */
+export function frameworkUpdateError(old: FrameworkInfo, next: FrameworkInfo): string | undefined {
+  if (old.principal !== next.principal) return "Changing framework's principal is not allowed.";
+  if (old.user !== next.user) return `Updating 'FrameworkInfo.user' is unsupported; attempted to update from '${old.user}' to '${next.user}'`;
+  const [was, now] = [old.checkpoint ?? false, next.checkpoint ?? false];
+  if (was !== now) return `Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '${String(was)}' to '${String(now)}'`;
   return undefined;
 }

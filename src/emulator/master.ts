@@ -24,7 +24,7 @@ import type { SchedulerStream } from './scheduler-stream.js';
 import type { UpdateDelivery } from './status-update-manager.js';
 import { isTerminalState } from './task-states.js';
 import { validateOffers, validateTask, validateTaskGroup } from './task-validation.js';
-import { validateFrameworkInfo } from './framework-validation.js';
+import { frameworkUpdateError, rolesOfInfo, suppressedRolesError, validateFrameworkInfo } from './framework-validation.js';
 import { masterStatus, reconcileStatuses } from './reconciliation.js';
 import { setLongTimeout } from './long-timeout.js';
 
@@ -392,19 +392,36 @@ export class MasterCore extends EventEmitter {
     return { status: 202 };
   }
 
+  /**
+   * Master::updateFramework (master.cpp) with the allocator's updateFramework
+   * (hierarchical.cpp), all or nothing: the FrameworkInfo is checked on its
+   * own, then against the old one, then the suppressed roles against the new
+   * roles. Applied: offers to a role the framework left are rescinded and its
+   * filters dropped; newly suppressed roles get no more offers; roles that
+   * leave the suppressed set (and stay) have their filters cleared; a role
+   * added and not suppressed is offered to at once. 200 with no body.
+   */
   private updateFramework(fw: FrameworkRecord, update: NonNullable<Call['update_framework']>): CallResult {
     const info = update.framework_info;
-    if (info.principal !== fw.info.principal && (info.principal !== undefined || fw.info.principal !== undefined)) {
-      return { status: 400, body: "Updating 'FrameworkInfo.principal' is unsupported" };
-    }
-    if (info.user !== fw.info.user) return { status: 400, body: "Updating 'FrameworkInfo.user' is unsupported" };
-    if ((info.checkpoint ?? false) !== (fw.info.checkpoint ?? false)) return { status: 400, body: "Updating 'FrameworkInfo.checkpoint' is unsupported" };
-    const { id: _id, ...withoutId } = info; // the caller's own id: not subject to the removed-id check
-    const error = validateFrameworkInfo(withoutId, update.suppressed_roles ?? [], () => false);
-    if (error) return { status: 400, body: error };
+    const suppressed = update.suppressed_roles ?? [];
+    const invalid = validateFrameworkInfo(info, [], (id) => this.completedFrameworkIds.has(id));
+    if (invalid) return { status: 400, body: `Supplied FrameworkInfo is not valid: ${invalid}` };
+    const refused = frameworkUpdateError(fw.info, info);
+    if (refused) return { status: 400, body: `FrameworkInfo update is not valid: ${refused}` };
+    const roles = rolesOfInfo(info);
+    const badSuppressed = suppressedRolesError(roles, suppressed);
+    if (badSuppressed) return { status: 400, body: `'UpdateFramework' call is not valid: ${badSuppressed}` };
+    const oldRoles = fw.roles;
+    const oldSuppressed = fw.suppressedRoles;
+    const left = oldRoles.filter((r) => !roles.includes(r));
     fw.info = info;
     this.applyInfo(fw);
-    fw.suppressedRoles = new Set(update.suppressed_roles ?? []);
+    fw.suppressedRoles = new Set(suppressed);
+    this.allocator.clearFilters(fw, [...left, ...[...oldSuppressed].filter((r) => !fw.suppressedRoles.has(r) && roles.includes(r))]);
+    for (const offerId of [...fw.offers]) {
+      const offer = this.offers.get(offerId);
+      if (offer && !roles.includes(offer.role)) this.allocator.rescind(offerId);
+    }
     this.allocator.considerAllAgents(fw);
     return { status: 200 };
   }

@@ -1,15 +1,13 @@
 /**
  * `--jobs`: SIGHUP reloads the jobs file. A file with problems is reported,
- * one line each, and the jobs in force stay; so does a file that needs a role
- * the framework did not subscribe with (MULTI_ROLE roles are fixed at
- * SUBSCRIBE: restart to add one). Otherwise the jobs go to the supervisor,
- * which starts the added ones, changes the changed ones from their next
- * round and drains the removed ones.
+ * one line each, and the jobs in force stay. Otherwise the jobs go to the
+ * framework machine, which tells the master of roles new to the framework
+ * (UPDATE_FRAMEWORK), and to the supervisor, which starts the added ones,
+ * changes the changed ones from their next round and drains the removed ones.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { JobRun } from '../../machines/contract.js';
-import { rolesOf } from '../../machines/supervisor/supervisor.context.js';
 import { JobsFileError, loadJobsFile } from '../jobs/load.js';
 import type { SignalSource } from './stop-signals.js';
 
@@ -19,8 +17,6 @@ export interface ReloadOptions {
   username: string;
   /** The run id of this process's task ids. */
   runId: string;
-  /** The roles the framework subscribed with. */
-  roles: readonly string[];
   log: Logger;
   reload: (jobs: readonly JobRun[]) => void;
   source?: SignalSource;
@@ -42,11 +38,6 @@ export function reloadOnHangup(options: ReloadOptions): () => void {
       }
       for (const line of err.lines) log.error({ file }, line);
       log.error({ file }, `${file} not reloaded (${err.lines.length} problem${err.lines.length === 1 ? '' : 's'}): the jobs in force stay`);
-      return;
-    }
-    const added = rolesOf(jobs).filter((role) => !options.roles.includes(role));
-    if (added.length > 0) {
-      log.error({ file, roles: added }, `${file} not reloaded: the framework did not subscribe with role${added.length === 1 ? '' : 's'} ${added.join(', ')} (restart to add roles); the jobs in force stay`);
       return;
     }
     options.reload(jobs.map((job) => ({ ...job, runId: options.runId })));

@@ -166,6 +166,12 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
       }
       signals.emit('startSkipped', { job: n.job, reason: n.reason ?? 'round-running' });
       return;
+    case 'rolesUpdated': {
+      const change = [n.added.length > 0 ? `added ${n.added.join(', ')}` : '', n.removed.length > 0 ? `removed ${n.removed.join(', ')}` : ''].filter((x) => x !== '').join(', ');
+      log.info({ roles: n.roles, added: n.added, removed: n.removed, sent: n.sent },
+        `framework roles now ${n.roles.join(', ')} (${change}): ${n.sent ? 'UPDATE_FRAMEWORK sent' : 'the next SUBSCRIBE carries them'}`);
+      return;
+    }
     case 'suppressed':
       log.debug({ roles: n.roles }, n.roles ? `suppressed offers for ${n.roles.join(', ')}` : 'suppressed offers');
       signals.emit('suppressed');

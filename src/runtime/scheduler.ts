@@ -305,7 +305,7 @@ export async function runScheduler(config: Config, deps: RunDeps): Promise<numbe
   );
   deps.onStarted?.((event) => actor.send(event));
   const removeReload = config.jobsFile === undefined || combiner === undefined ? () => {} : reloadOnHangup({
-    file: config.jobsFile, username: config.job.user, runId, roles: rolesOf(config.jobs ?? []), log,
+    file: config.jobsFile, username: config.job.user, runId, log,
     ...(deps.hangupSource ? { source: deps.hangupSource } : {}),
     reload: (runs) => {
       combiner.setJobs(runs);

@@ -13,9 +13,9 @@
  *
  * A `--jobs` file (the round signals name their job): one line for every job,
  * a segment per round in progress (finished of the round's tasks, running,
- * failed when any), then the jobs in their cooldown, then how many wait
- * (for their schedule or parents), cut to the terminal's width with what
- * does not fit counted:
+ * failed when any), then the jobs in their cooldown, then how many are idle
+ * (waiting for their schedule or parents, or done), cut to the terminal's
+ * width with what does not fit counted:
  *
  *   extract r3 3/5 run 2 fail 1 | load r1 0/1 run 1 | drain cooldown 42s | 2 idle
  *

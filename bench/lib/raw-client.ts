@@ -3,12 +3,15 @@
  * decodes each event with protobufjs alone (no toObject, no scheduler logic)
  * and lets the bench answer with calls encoded by protobufjs. Calls go over
  * as many keep-alive connections as the scheduler used in the same run
- * (counted at the master), one call at a time on each, so the two are
- * limited by the same round trips.
+ * (counted at the master), pipelined and with the writes of a tick coalesced
+ * as the scheduler's are (src/client/transport.ts: an ACCEPT waits for the
+ * calls before it), so the two are limited by the same round trips.
  */
 import { randomBytes } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import { Agent, request } from 'undici';
+import { CALL_PIPELINING } from '../../src/client/transport.js';
+import { coalescingConnector } from '../../src/client/write-coalescing.js';
 import { protoRoot } from '../../src/mesos/codec.js';
 import { RecordIODecoder } from '../../src/mesos/recordio.js';
 
@@ -39,7 +42,9 @@ export class RawClient {
   private done: Promise<void> | undefined;
 
   constructor(private readonly baseUrl: string, private readonly opts: { name?: string; connections?: number } = {}) {
-    this.callAgent = new Agent({ pipelining: 1, connections: Math.max(1, opts.connections ?? 1) });
+    this.callAgent = new Agent({
+      pipelining: CALL_PIPELINING, connections: Math.max(1, opts.connections ?? 1), connect: coalescingConnector({ timeout: 10_000 }),
+    });
   }
 
   /** Subscribes; resolves once SUBSCRIBED arrived. `onEvent` sees every event after that. */
@@ -81,7 +86,7 @@ export class RawClient {
   /** POSTs one call (framework id added); resolves with the status code. */
   async call(call: Record<string, unknown>): Promise<number> {
     const res = await request(`${this.baseUrl}/api/v1/scheduler`, {
-      method: 'POST', dispatcher: this.callAgent,
+      method: 'POST', dispatcher: this.callAgent, blocking: false, idempotent: call['type'] !== 'ACCEPT',
       headers: { 'content-type': PROTOBUF, accept: PROTOBUF, 'mesos-stream-id': this.streamId ?? '' },
       body: encodeRawCall({ ...call, framework_id: { value: this.frameworkId } }),
     });

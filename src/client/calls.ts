@@ -38,7 +38,17 @@ export type CallOutcome =
 /** Connection errors that mean the request never left this process. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** Where and how a session's calls go, worked out once per session (not per call). */
+interface CallTarget {
+  session: Session;
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
 export class CallSender {
+  #target: CallTarget | undefined;
+
   constructor(private readonly deps: CallSenderDeps) {}
 
   /**
@@ -67,9 +77,17 @@ export class CallSender {
     }
   }
 
+  private targetOf(session: Session): CallTarget {
+    if (this.#target?.session !== session) {
+      const { origin, pathname, search } = new URL(session.baseUrl + SCHEDULER_PATH);
+      this.#target = { session, origin, path: pathname + search, headers: this.deps.transport.headers(session.streamId) };
+    }
+    return this.#target;
+  }
+
   private async post(call: Call, session: Session): Promise<CallOutcome> {
     const { transport, log } = this.deps;
-    const res = await dispatchCall(transport, session.baseUrl + SCHEDULER_PATH, transport.headers(session.streamId), encodeCall(call, transport.format));
+    const res = await dispatchCall(transport, this.targetOf(session), call.type === 'ACCEPT', encodeCall(call, transport.format));
     const text = res.body;
     if (res.statusCode === 202 || res.statusCode === 200) return { kind: 'sent', status: res.statusCode };
     const mesosError = errorForResponse(res.statusCode, text, res.location);
@@ -95,9 +113,16 @@ interface CallResponse { statusCode: number; body: string; location: string | un
  * counts from the call being made (queueing included), aborts the request once
  * it has a connection (as undici does with a signal) and rejects with the same
  * TimeoutError.
+ *
+ * Pipelining (transport.ts): a call is sent behind calls still unanswered
+ * (`blocking: false`), in order on the one connection. undici sends such calls
+ * again on a new connection when the connection breaks before their answers
+ * (`idempotent`): harmless for every call but ACCEPT (a second ACCEPT of used
+ * offers would fail the tasks the first one launched). So an ACCEPT (`exclusive`)
+ * waits until the calls before it are answered, is never sent again, and a
+ * broken connection under it fails it as before.
  */
-function dispatchCall(transport: MesosTransport, url: string, headers: Record<string, string>, body: Uint8Array | string): Promise<CallResponse> {
-  const { origin, pathname, search } = new URL(url);
+function dispatchCall(transport: MesosTransport, target: CallTarget, exclusive: boolean, body: Uint8Array | string): Promise<CallResponse> {
   return new Promise((resolve, reject) => {
     let reason: Error | undefined;
     let abort: ((err: Error) => void) | undefined;
@@ -137,7 +162,8 @@ function dispatchCall(transport: MesosTransport, url: string, headers: Record<st
     };
     try {
       transport.callDispatcher.dispatch({
-        origin, path: pathname + search, method: 'POST', headers, body,
+        origin: target.origin, path: target.path, method: 'POST', headers: target.headers, body,
+        blocking: false, idempotent: !exclusive,
         headersTimeout: transport.callTimeoutMs, bodyTimeout: transport.callTimeoutMs,
       }, handler);
     } catch (err) {

@@ -7,8 +7,17 @@ import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { CONTENT_TYPES, type WireFormat } from '../mesos/codec.js';
 import type { Credentials } from './credentials.js';
+import { coalescingConnector } from './write-coalescing.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 75_000;
+
+/**
+ * Calls in flight at once on the one call connection (HTTP/1.1 pipelining:
+ * the master answers them in the order they were sent and acts on them in
+ * that order, as libprocess does). Which calls may be pipelined is the call
+ * sender's choice (src/client/calls.ts).
+ */
+export const CALL_PIPELINING = 32;
 
 export interface TransportOptions {
   format: WireFormat;
@@ -25,7 +34,11 @@ export class MesosTransport {
   readonly callTimeoutMs: number;
   /** One connection per master, no pipelining: the SUBSCRIBE stream never ends. */
   readonly streamDispatcher: Dispatcher;
-  /** Calls go over one connection per master, in order (as the C++ library does). */
+  /**
+   * Calls go over one connection per master, in order (as the C++ library
+   * does), pipelined up to CALL_PIPELINING; the writes of one tick leave
+   * together (write-coalescing.ts).
+   */
   readonly callDispatcher: Dispatcher;
   readonly #credentials: Credentials | undefined;
 
@@ -39,8 +52,8 @@ export class MesosTransport {
       pipelining: 1, bodyTimeout: 0, headersTimeout: this.callTimeoutMs, ...(connect ? { connect } : {}),
     });
     this.callDispatcher = new Agent({
-      pipelining: 1, connections: 1, bodyTimeout: this.callTimeoutMs, headersTimeout: this.callTimeoutMs,
-      ...(connect ? { connect } : {}),
+      pipelining: CALL_PIPELINING, connections: 1, bodyTimeout: this.callTimeoutMs, headersTimeout: this.callTimeoutMs,
+      connect: coalescingConnector({ timeout: 10_000, ...(connect ?? {}) }),
     });
   }
 

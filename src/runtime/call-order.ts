@@ -12,7 +12,10 @@
  *
  * Calls that wait go out in the order they were made (one queue). A call
  * carries the subscription generation it was made under and goes out only
- * under that subscription (CallSender drops it otherwise).
+ * under that subscription (CallSender drops it otherwise). On the wire the
+ * calls that went out are pipelined on one connection, so the master takes
+ * them in that order (src/client/transport.ts); an ACCEPT goes on the wire
+ * once every call before it has been answered (src/client/calls.ts).
  *
  * When a write-ahead fails (the store fails: disk full, read-only, I/O error,
  * ZooKeeper timeout), every ACCEPT waiting for it, and every ACCEPT made while

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { Writable } from 'node:stream';
 import { createActor, setup, type AnyActorRef, type EventObject } from 'xstate';
@@ -19,6 +19,7 @@ import { resolveRedirect } from '../../src/client/master-address.js';
 import { StaticLeaderSource } from '../../src/client/static-leader-source.js';
 import { createSubscriptionLogic } from '../../src/client/subscription.js';
 import { MesosTransport } from '../../src/client/transport.js';
+import { coalesceWritesPerTick } from '../../src/client/write-coalescing.js';
 import { decodeCall, encodeEvent, formatForContentType, type WireFormat } from '../../src/mesos/codec.js';
 import { encodeRecord } from '../../src/mesos/recordio.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
@@ -340,13 +341,67 @@ describe('call sender', () => {
     assert.deepEqual(lost, ['master redirected to //10.0.0.2:5050/api/v1/scheduler']);
 
     answer = 'never';
-    // One connection, no pipelining: the second call waits behind the first and its time limit runs meanwhile.
-    const [first, second] = await Promise.all([sender.send({ type: 'REVIVE' }, 1), sender.send({ type: 'SUPPRESS' }, 1)]);
+    // One connection: the ACCEPT waits until the call before it is answered, and its time limit runs meanwhile.
+    const [first, second] = await Promise.all([sender.send({ type: 'REVIVE' }, 1), sender.send({ type: 'ACCEPT', accept: { offer_ids: [{ value: 'o1' }], operations: [] } }, 1)]);
     for (const out of [first, second]) {
       assert.equal(out.kind, 'failed');
       assert.equal(out.kind === 'failed' && out.reached, true, 'a call whose answer never came may have reached the master');
       assert.match(out.kind === 'failed' ? out.error.message : '', /timeout|timed out/);
     }
+  });
+});
+
+describe('calls on the wire', () => {
+  it('pipelines calls on one connection in the order they were made; an ACCEPT waits until the calls before it are answered', async (t) => {
+    const held: ServerResponse[] = [];
+    const seen: Array<{ type: string; port: number | undefined; unanswered: number }> = [];
+    let unanswered = 0;
+    const answer = (res: ServerResponse): void => { unanswered -= 1; res.writeHead(202); res.end(); };
+    const m = await fakeMaster(t, (req, res, call) => {
+      seen.push({ type: call.type ?? '?', port: req.socket.remotePort, unanswered });
+      unanswered += 1;
+      // The first call is answered only once the next one has arrived: without pipelining this would never happen.
+      if (call.type === 'REVIVE') { held.push(res); return; }
+      for (const r of held.splice(0)) answer(r);
+      answer(res);
+    });
+    const c = setupClient(t, [m.url]);
+    const sender = new CallSender({ transport: c.transport, session: c.session, log: c.sink.log, onSubscriptionLost: () => assert.fail('not a loss') });
+    c.session.set({ generation: 1, baseUrl: m.url, streamId: 's', frameworkId: 'f' });
+    const outs = await Promise.all([
+      sender.send({ type: 'REVIVE' }, 1),
+      sender.send({ type: 'SUPPRESS' }, 1),
+      sender.send({ type: 'ACCEPT', accept: { offer_ids: [{ value: 'o1' }], operations: [] } }, 1),
+      sender.send({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: 'a' }, task_id: { value: 't' }, uuid: 'AAECAwQFBgcICQoLDA0ODw==' } }, 1),
+    ]);
+    assert.deepEqual(outs, Array(4).fill({ kind: 'sent', status: 202 }));
+    assert.deepEqual(seen.map((x) => x.type), ['REVIVE', 'SUPPRESS', 'ACCEPT', 'ACKNOWLEDGE'], 'in the order they were made');
+    assert.equal(new Set(seen.map((x) => x.port)).size, 1, 'on one connection');
+    assert.equal(seen[1]!.unanswered, 1, 'SUPPRESS went out while REVIVE was unanswered');
+    assert.equal(seen[2]!.unanswered, 0, 'the ACCEPT went out only once every call before it was answered');
+  });
+
+  it('holds what is written to a call socket in one tick until the tick ends, so it leaves in one write; later ticks likewise', async (t) => {
+    const chunks: string[] = [];
+    const server = createNetServer((socket) => socket.on('data', (d: Buffer) => chunks.push(d.toString())));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    t.after(() => new Promise<void>((r) => { socket.destroy(); server.close(() => r()); }));
+    await once(socket, 'connect');
+    coalesceWritesPerTick(socket);
+    socket.write('one,');
+    socket.write('two,');
+    socket.write('three;');
+    assert.equal(socket.writableCorked, 1, 'held until the tick ends');
+    assert.equal(socket.writableLength, 'one,two,three;'.length, 'nothing handed to the kernel yet');
+    await new Promise((r) => process.nextTick(r));
+    assert.equal(socket.writableCorked, 0, 'released at the end of the tick');
+    while (chunks.join('') !== 'one,two,three;') await new Promise((r) => setTimeout(r, 5));
+    socket.write('later');
+    assert.equal(socket.writableCorked, 1, 'a later tick is held the same way');
+    while (chunks.join('') !== 'one,two,three;later') await new Promise((r) => setTimeout(r, 5));
+    assert.equal(socket.writableCorked, 0);
   });
 });
 

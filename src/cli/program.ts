@@ -28,7 +28,7 @@ export function schedulerFlags(defaultStateFile: string, defaultUser: string, ma
     { flags: '--user <name>', description: `Unix user the tasks run as (default: the current user, ${defaultUser})` },
     { flags: '--wait <seconds>', description: 'cooldown between rounds; no resources are held meanwhile', defaultValue: DEFAULTS.wait },
     { flags: '--img <image>', description: 'Docker image to run the command in (none: plain command on the agent)' },
-    { flags: '--debug', description: 'log protocol detail: every call and event' },
+    { flags: '--debug', description: 'log protocol detail (every call and event) and each task\'s launch and states on the way' },
     { flags: '--rounds <n>', description: 'rounds to run, 0 = forever; exit 0 only if every task of every round finished', defaultValue: DEFAULTS.rounds },
     { flags: '--name <name>', description: 'framework name, prefix of task ids', defaultValue: DEFAULTS.name },
     { flags: '--role <role>', description: 'Mesos role to receive offers for', defaultValue: DEFAULTS.role },

@@ -2,7 +2,8 @@
  * The root pino logger. JSON lines when stdout is not a terminal (or with
  * `--log-format json`), readable lines through pino-pretty on a terminal (or
  * with `--log-format pretty`). `--debug` lowers the level to debug, which adds
- * protocol detail: every call and event by type.
+ * protocol detail (every call and event by type) and each task's launch and
+ * states on the way (src/runtime/notifications.ts).
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';

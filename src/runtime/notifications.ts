@@ -4,6 +4,13 @@
  * round: `subscribed with framework id X`, `round 1: launching 5 tasks`,
  * `task X in state TASK_RUNNING`, `finished task X`, and failures with their
  * state, reason, source and message.
+ *
+ * Per task, info has two lines (TASK_RUNNING and its end) so that a round of
+ * 100,000 tasks is not half a million lines: its launch and its other
+ * states on the way (staging, starting, killing, the TASK_FINISHED that
+ * `finished task X` repeats) are debug (`--debug`); the round lines count
+ * them. Trouble (a failure, an unreachable or unknown task) is always a warning
+ * with its reason.
  */
 import type { Logger } from 'pino';
 import type { Notification } from '../../machines/contract.js';
@@ -82,13 +89,14 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
       signals.emit('offersReceived', { count: n.count });
       return;
     case 'taskLaunched':
-      log.info({ taskId: n.taskId, round: n.round, agentId: n.agentId }, `launching task ${n.taskId} on agent ${n.agentId}`);
+      log.debug({ taskId: n.taskId, round: n.round, agentId: n.agentId }, `launching task ${n.taskId} on agent ${n.agentId}`);
       signals.emit('taskLaunched', { taskId: n.taskId, round: n.round, agentId: n.agentId });
       return;
     case 'taskState': {
       const fields = { taskId: n.taskId, round: n.round, state: n.state, reason: n.reason, source: n.source };
       if (isTrouble(n.state)) log.warn(fields, `task ${n.taskId} in state ${failureDetail(n)}`);
-      else log.info(fields, `task ${n.taskId} in state ${n.state}`);
+      else if (n.state === 'TASK_RUNNING') log.info(fields, `task ${n.taskId} in state ${n.state}`);
+      else log.debug(fields, `task ${n.taskId} in state ${n.state}`);
       signals.emit('taskState', {
         taskId: n.taskId, round: n.round, state: n.state,
         ...(n.reason !== undefined ? { reason: n.reason } : {}),

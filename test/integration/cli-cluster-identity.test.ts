@@ -36,7 +36,7 @@ describe('cluster identity of the state', () => {
     const messages = second.messages();
     assert.equal(code, 0, messages.join('\n'));
     assert.ok(!messages.some((m) => m.startsWith('carrying on from')), 'no state inherited');
-    assert.equal(messages.filter((m) => /in state TASK_FINISHED$/.test(m)).length, 2, 'its own two tasks ran');
+    assert.equal(messages.filter((m) => /^finished task /.test(m)).length, 2, 'its own two tasks ran');
     assert.ok(!messages.some((m) => /TASK_LOST|unknown task/i.test(m)), messages.join('\n'));
   });
 

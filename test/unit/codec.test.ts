@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { decodeCall, decodeEvent, encodeCall, encodeEvent, type WireFormat } from '../../src/mesos/codec.js';
+import { decodeCall, decodeEvent, encodeCall, encodeEvent, protoRoot, type WireFormat } from '../../src/mesos/codec.js';
 import type { Call, Event, Offer, TaskInfo, TaskStatus } from '../../src/mesos/types.js';
 
 const fw = { value: 'fw-0001' };
@@ -132,6 +132,16 @@ describe('codec', () => {
       const ack: Call = { framework_id: fw, type: 'ACKNOWLEDGE', acknowledge: { agent_id: agent, task_id: status.task_id, uuid: got } };
       const echoed = decodeCall(encodeCall(ack, format), format).acknowledge!.uuid;
       assert.ok(Buffer.from(echoed, 'base64').equals(raw), format);
+    }
+  });
+
+  it('encodes an ACKNOWLEDGE byte for byte as the general path does (fromObject, then encode)', () => {
+    const general = protoRoot.lookupType('mesos.v1.scheduler.Call');
+    for (let i = 0; i < 50; i++) {
+      const ack: Call = { type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: `agent-S${i}` }, task_id: { value: `etl-r1-t${i}-abcd` }, uuid: randomBytes(i % 17).toString('base64') } };
+      for (const call of [ack, { ...ack, framework_id: fw }]) {
+        assert.deepEqual(Buffer.from(encodeCall(call, 'protobuf')), Buffer.from(general.encode(general.fromObject(call)).finish()));
+      }
     }
   });
 

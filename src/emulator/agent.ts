@@ -11,6 +11,7 @@ import type { ExecutorInfo, FrameworkInfo, TaskInfo, TaskStatus } from '../mesos
 import type { RunningTask, TaskReport, TaskRunner } from './executors/types.js';
 import { StatusUpdateManager, type UpdateDelivery } from './status-update-manager.js';
 import { isTerminalState } from './task-states.js';
+import { stackRole, type Volume } from './resources.js';
 
 export interface AgentUplink {
   /** A status update leaves the agent for the master. */
@@ -59,6 +60,11 @@ export class Agent {
 
   private static key(frameworkId: string, taskId: string): string {
     return `${frameworkId}\u0000${taskId}`;
+  }
+
+  /** DESTROY was applied: the volume's data goes. */
+  destroyVolume(volume: Volume): void {
+    this.runner.destroyVolume?.(this.id, stackRole(volume.reservations), volume.id);
   }
 
   launch(frameworkId: string, frameworkInfo: FrameworkInfo, task: TaskInfo): void {

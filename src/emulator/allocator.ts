@@ -107,7 +107,8 @@ export class Allocator {
     for (const role of fw.roles) {
       if (fw.suppressedRoles.has(role)) continue;
       const filter = fw.filters.get(filterKey(role, agent.id));
-      const forRole = bagForRole(agent.free, role);
+      // Without RESERVATION_REFINEMENT no refined reservations are offered (stripIncapableResources).
+      const forRole = bagForRole(agent.free, role, hasCapability(fw, 'RESERVATION_REFINEMENT'));
       if (!isAllocatable(forRole)) continue;
       if (filter && containsBag(filter.refused, forRole)) continue;
       if (best === undefined || (roleShares.get(role) ?? 0) < (roleShares.get(best) ?? 0)) best = role;
@@ -139,7 +140,7 @@ export class Allocator {
 
   private makeOffer(fw: FrameworkRecord, agent: AgentRecord, role: string): Offer {
     const record: OfferRecord = {
-      id: this.host.newOfferId(), frameworkId: fw.id, agentId: agent.id, resources: bagForRole(agent.free, role), role, timer: undefined,
+      id: this.host.newOfferId(), frameworkId: fw.id, agentId: agent.id, resources: bagForRole(agent.free, role, hasCapability(fw, 'RESERVATION_REFINEMENT')), role, timer: undefined,
     };
     // Resources reserved for other roles stay with the agent.
     agent.free = subtractBags(agent.free, record.resources);
@@ -263,3 +264,4 @@ export class Allocator {
     fw.filters.set(key, { refused, role, agentId, timer });
   }
 }
+

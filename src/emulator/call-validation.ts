@@ -32,7 +32,12 @@ export function validateCall(call: Call, principal: string | undefined): string 
       if (missing) return missing;
       return Buffer.from(call.acknowledge!.uuid, 'base64').length === 16 ? undefined : 'Not a valid UUID';
     }
-    case 'ACKNOWLEDGE_OPERATION_STATUS': return need('acknowledge_operation_status');
+    case 'ACKNOWLEDGE_OPERATION_STATUS': {
+      const missing = need('acknowledge_operation_status');
+      if (missing) return missing;
+      if (Buffer.from(call.acknowledge_operation_status!.uuid, 'base64').length !== 16) return 'Not a valid UUID';
+      return call.acknowledge_operation_status!.agent_id ? undefined : "Expecting 'agent_id' to be present";
+    }
     case 'RECONCILE': return need('reconcile');
     case 'RECONCILE_OPERATIONS': return need('reconcile_operations');
     case 'MESSAGE': return need('message');

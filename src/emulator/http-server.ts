@@ -168,6 +168,10 @@ async function scheduler(index: number, ctl: MasterControl, req: IncomingMessage
   callType = call.type;
   const invalid = validateCall(call, principal);
   if (invalid) return reply(400, `Failed to validate scheduler::Call: ${invalid}`);
+  // http.cpp: the calls whose answers carry events need an Accept the master can write.
+  if (call.type === 'RECONCILE_OPERATIONS' && !acceptsMediaType(req.headers.accept, CONTENT_TYPES.json) && !acceptsMediaType(req.headers.accept, CONTENT_TYPES.protobuf)) {
+    return reply(406, `Expecting 'Accept' to allow '${CONTENT_TYPES.protobuf}' or '${CONTENT_TYPES.json}'`);
+  }
 
   if (call.type === 'SUBSCRIBE') {
     const accept = req.headers.accept;

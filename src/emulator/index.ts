@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -366,6 +366,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const logger = opts.logger ?? pino({ level: 'silent' });
   const tempWorkDir = opts.workDir ? undefined : mkdtempSync(path.join(os.tmpdir(), 'mesos-emulator-'));
   const workDir = opts.workDir ?? tempWorkDir!;
+  // Like an agent's work dir (0755): a task run as another user reaches its persistent volumes through it.
+  if (tempWorkDir) chmodSync(tempWorkDir, 0o755);
   const runner: TaskRunner = opts.mode === 'simulated'
     ? new SimulatedRunner({ durationMs: opts.simulatedTaskMs ?? 1000, ...(opts.simulatedExit ? { exit: opts.simulatedExit } : {}) })
     : new ProcessRunner({ workDir, containerImages: opts.containerImages ?? 'host', logger });

@@ -14,11 +14,13 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Attribute, Call, Event, FrameworkInfo, MasterInfo, Operation, TaskInfo, TaskStatus } from '../mesos/types.js';
-import { Agent, newStatusUuid, type AgentUplink } from './agent.js';
+import { Agent, type AgentUplink } from './agent.js';
 import { Allocator } from './allocator.js';
 import type { TaskRunner } from './executors/types.js';
 import { type AgentRecord, type ExecutorRecord, type FrameworkRecord, type OfferRecord, type TaskRecord, MAX_COMPLETED_TASKS_PER_FRAMEWORK, charge, taskKey } from './model.js';
-import { describeAgent, dropEvent, notContained, refuseOperation, reserveConversion, unreserveConversion } from './operations.js';
+import { acceptError, describeAgent, dropEvent, notContained, refuseOperation, reserveConversion, unreserveConversion, type Conversion } from './operations.js';
+import { OperationFeedback, type AgentStanding } from './operation-feedback.js';
+import { createConversion, destroyConversion, growConversion, shrinkConversion } from './volume-operations.js';
 import { addBags, bagToResources, cloneBag, containsBag, emptyBag, formatBag, subtractBags, type ResourceBag } from './resources.js';
 import type { SchedulerStream } from './scheduler-stream.js';
 import type { UpdateDelivery } from './status-update-manager.js';
@@ -66,9 +68,20 @@ export class MasterCore extends EventEmitter {
   private nextOfferId = 0;
   private nextAgentId = 0;
   allocationPaused = false;
+  readonly operationFeedback: OperationFeedback;
 
   constructor(private readonly opts: MasterCoreOptions) {
     super();
+    this.operationFeedback = new OperationFeedback({
+      send: (frameworkId, event) => {
+        const fw = this.frameworks.get(frameworkId);
+        if (fw?.connected) this.send(fw, event);
+      },
+      agentReachesMaster: (agentId) => {
+        const agent = this.agents.get(agentId);
+        return this.opts.leader() !== undefined && agent !== undefined && agent.registered && !agent.recovering;
+      },
+    }, opts.agentRetryMs);
     this.allocator = new Allocator({
       frameworks: this.frameworks,
       agents: this.agents,
@@ -348,6 +361,7 @@ export class MasterCore extends EventEmitter {
     for (const offerId of [...fw.offers]) this.allocator.discard(offerId);
     this.allocator.clearFilters(fw);
     for (const agent of this.agents.values()) agent.runtime.shutdownFramework(fw.id);
+    this.operationFeedback.removeFramework(fw.id);
     for (const task of [...fw.tasks.values()]) {
       if (!isTerminalState(task.state)) {
         task.state = 'TASK_KILLED';
@@ -383,10 +397,12 @@ export class MasterCore extends EventEmitter {
       case 'KILL': this.kill(fw, call.kill!); break;
       case 'ACKNOWLEDGE': this.acknowledge(fw, call.acknowledge!); break;
       case 'RECONCILE': this.reconcile(fw, call.reconcile?.tasks ?? []); break;
+      case 'ACKNOWLEDGE_OPERATION_STATUS': this.operationFeedback.acknowledge(fw.id, call.acknowledge_operation_status!); break;
+      case 'RECONCILE_OPERATIONS': this.operationFeedback.reconcile(fw.id, call.reconcile_operations!, (id) => this.agentStanding(id)); break;
       case 'UPDATE_FRAMEWORK': return this.updateFramework(fw, call.update_framework!);
       case 'UNKNOWN': return { status: 501, body: 'Unknown call type' };
       // SHUTDOWN (no custom executors), MESSAGE (the command executor ignores framework messages),
-      // REQUEST (ignored by the allocator), inverse offers and operation feedback: accepted, no effect.
+      // REQUEST (ignored by the allocator), inverse offers: accepted, no effect.
       default: break;
     }
     return { status: 202 };
@@ -424,6 +440,14 @@ export class MasterCore extends EventEmitter {
     }
     this.allocator.considerAllAgents(fw);
     return { status: 200 };
+  }
+
+  /** What the master knows of an agent (Master::reconcileOperations' cases). */
+  private agentStanding(agentId: string): AgentStanding {
+    const agent = this.agents.get(agentId);
+    if (!agent) return 'unknown';
+    if (!agent.registered) return 'unreachable';
+    return agent.recovering ? 'recovering' : 'registered';
   }
 
   private revive(fw: FrameworkRecord, roles: readonly string[]): void {
@@ -467,7 +491,10 @@ export class MasterCore extends EventEmitter {
     const agentId = records[0]!.agentId;
     const agent = this.agents.get(agentId)!;
     const role = records[0]!.role;
-    let available = records.reduce((acc, o) => addBags(acc, o.resources), emptyBag());
+    const offered = records.reduce((acc, o) => addBags(acc, o.resources), emptyBag());
+    let available = offered;
+    // GROW_VOLUME / SHRINK_VOLUME results: not usable by later operations of this ACCEPT.
+    let resized = emptyBag();
     const launchedNow = new Set<string>();
     // accept(): launches may not ask for operation feedback.
     const accepted = operations.filter((op) => {
@@ -478,7 +505,12 @@ export class MasterCore extends EventEmitter {
           group ? 'REASON_TASK_GROUP_INVALID' : 'REASON_TASK_INVALID', t.agent_id?.value));
       }
       return false;
+    }).filter((op) => {
+      const error = acceptError(op);
+      if (error) this.dropOperation(fw, op, error);
+      return error === undefined;
     });
+    const onAgent = describeAgent(agent.id, agent.hostname);
     for (const op of accepted) {
       switch (op.type) {
         case 'LAUNCH':
@@ -497,15 +529,28 @@ export class MasterCore extends EventEmitter {
           available = this.launchGroup(fw, agent, op, available, launchedNow, role);
           break;
         case 'RESERVE':
-        case 'UNRESERVE': {
-          const onAgent = describeAgent(agent.id, agent.hostname);
-          const conversion = op.type === 'RESERVE' ? reserveConversion(op, fw.info, role, onAgent) : unreserveConversion(op, onAgent);
+        case 'UNRESERVE':
+        case 'CREATE':
+        case 'DESTROY': {
+          const conversion = this.speculativeConversion(fw, agent, op, role);
           if ('error' in conversion) { this.dropOperation(fw, op, conversion.error); break; }
           if (!containsBag(available, conversion.consumed)) { this.dropOperation(fw, op, notContained(available, conversion.consumed)); break; }
+          if (op.type === 'DESTROY') this.rescindOffersHolding(agent, conversion.consumed);
           available = addBags(subtractBags(available, conversion.consumed), conversion.converted);
-          agent.total = addBags(subtractBags(agent.total, conversion.consumed), conversion.converted);
-          this.opts.logger.info({ frameworkId: fw.id, agentId: agent.id, resources: formatBag(conversion.converted) }, `Applying ${op.type} operation`);
-          this.operationFinished(fw, agent, op, conversion.converted, role);
+          this.applyOperation(fw, agent, op, conversion, role);
+          break;
+        }
+        case 'GROW_VOLUME':
+        case 'SHRINK_VOLUME': {
+          const conversion = op.type === 'GROW_VOLUME' ? growConversion(op, onAgent) : shrinkConversion(op, onAgent);
+          if ('error' in conversion) { this.dropOperation(fw, op, conversion.error); break; }
+          if (!containsBag(available, conversion.consumed)) {
+            this.dropOperation(fw, op, `Invalid ${op.type} operation: ${notContained(available, conversion.consumed)}`);
+            break;
+          }
+          available = subtractBags(available, conversion.consumed);
+          resized = addBags(resized, conversion.converted);
+          this.applyOperation(fw, agent, op, conversion, role);
           break;
         }
         case 'UNKNOWN':
@@ -513,11 +558,66 @@ export class MasterCore extends EventEmitter {
           this.opts.logger.warn({ frameworkId: fw.id }, 'Ignoring unknown operation');
           break;
         default:
-          this.dropOperation(fw, op, refuseOperation(op, describeAgent(agent.id, agent.hostname)));
+          this.dropOperation(fw, op, refuseOperation(op, onAgent));
       }
     }
-    // Whatever was not used counts as declined with the ACCEPT's filters.
-    this.allocator.recover(agentId, available, fw, refuse, role);
+    // What speculative operations converted comes back without a filter; whatever
+    // else was not used counts as declined with the ACCEPT's filters (_accept).
+    // Resized volumes come back whole (1.11's formula would keep the disk a
+    // SHRINK_VOLUME freed allocated to the framework: see docs/emulator-status.md).
+    const converted = subtractBags(available, offered);
+    const declined = subtractBags(available, converted);
+    this.allocator.recover(agentId, addBags(converted, resized));
+    this.allocator.recover(agentId, declined, fw, refuse, role);
+  }
+
+  /** Validation and conversion of RESERVE, UNRESERVE, CREATE and DESTROY. */
+  private speculativeConversion(fw: FrameworkRecord, agent: AgentRecord, op: Operation, role: string): Conversion | { error: string } {
+    const onAgent = describeAgent(agent.id, agent.hostname);
+    switch (op.type) {
+      case 'RESERVE': return reserveConversion(op, fw.info, role, onAgent);
+      case 'UNRESERVE': return unreserveConversion(op, onAgent);
+      default: {
+        const ctx = { info: fw.info, frameworkId: fw.id, onAgent, agentTotal: agent.total, used: this.usedOn(agent) };
+        return op.type === 'CREATE' ? createConversion(op, ctx) : destroyConversion(op, ctx);
+      }
+    }
+  }
+
+  /** Resources held by the agent's live tasks and executors (slave->usedResources). */
+  private usedOn(agent: AgentRecord): ResourceBag {
+    let used = emptyBag();
+    for (const key of agent.tasks) {
+      const task = this.allTasks.get(key);
+      if (task && !task.resourcesRecovered) used = addBags(used, task.resources);
+    }
+    for (const executor of agent.executors.values()) used = addBags(used, executor.resources);
+    return used;
+  }
+
+  /** DESTROY: other offers of the agent that hold a destroyed volume are rescinded. */
+  private rescindOffersHolding(agent: AgentRecord, volumes: ResourceBag): void {
+    for (const offerId of [...agent.offers]) {
+      const offer = this.offers.get(offerId);
+      if (!offer) continue;
+      if ([...(volumes.volumes?.keys() ?? [])].some((k) => offer.resources.volumes?.has(k))) this.allocator.rescind(offerId);
+    }
+  }
+
+  /**
+   * _apply: the agent's checkpointed resources change at once; the agent
+   * removes a destroyed volume's data; with an `id` the agent reports
+   * OPERATION_FINISHED (operation-feedback.ts).
+   */
+  private applyOperation(fw: FrameworkRecord, agent: AgentRecord, op: Operation, conversion: Conversion, role: string): void {
+    agent.total = addBags(subtractBags(agent.total, conversion.consumed), conversion.converted);
+    this.opts.logger.info({ frameworkId: fw.id, agentId: agent.id, resources: formatBag(conversion.converted) }, `Applying ${op.type} operation`);
+    if (op.type === 'DESTROY') {
+      for (const v of conversion.consumed.volumes?.values() ?? []) agent.runtime.destroyVolume(v);
+    }
+    if (!op.id) return;
+    const preRefinement = !(fw.info.capabilities ?? []).some((c) => c.type === 'RESERVATION_REFINEMENT');
+    this.operationFeedback.finished(fw.id, agent.id, op.id.value, bagToResources(conversion.converted, fw.multiRole ? role : undefined, preRefinement));
   }
 
   /** LAUNCH_GROUP: validated as one; all its tasks start on the default executor or all get TASK_ERROR. */
@@ -549,25 +649,6 @@ export class MasterCore extends EventEmitter {
     });
     agent.runtime.launchGroup(fw.id, fw.info, lg.executor, executor.runId, tasks, fw.killingState);
     return left;
-  }
-
-  /**
-   * A speculative operation on agent default resources was applied: with an
-   * `id` the agent reports OPERATION_FINISHED (with a uuid to acknowledge and
-   * the converted resources); without one nothing is sent.
-   */
-  private operationFinished(fw: FrameworkRecord, agent: AgentRecord, op: Operation, converted: ResourceBag, role: string): void {
-    if (!op.id || !fw.connected) return;
-    const preRefinement = !(fw.info.capabilities ?? []).some((c) => c.type === 'RESERVATION_REFINEMENT');
-    this.send(fw, {
-      type: 'UPDATE_OPERATION_STATUS',
-      update_operation_status: {
-        status: {
-          operation_id: op.id, state: 'OPERATION_FINISHED', uuid: { value: newStatusUuid() }, agent_id: { value: agent.id },
-          converted_resources: bagToResources(converted, fw.multiRole ? role : undefined, preRefinement),
-        },
-      },
-    });
   }
 
   /** Master::drop for an offer operation: OPERATION_ERROR when the operation has an id. */
@@ -688,6 +769,7 @@ export class MasterCore extends EventEmitter {
   /** Stops timers, agents and tasks. */
   async stop(): Promise<void> {
     this.allocator.stop();
+    this.operationFeedback.stop();
     for (const t of this.reregisterTimers) clearTimeout(t);
     for (const fw of [...this.frameworks.values(), ...this.removedFrameworks.values()]) {
       fw.failoverTimer?.cancel();

@@ -2,8 +2,9 @@
  * The answers to ACCEPT operations other than LAUNCH and LAUNCH_GROUP, as
  * Master::accept/_accept (src/master/master.cpp) and validation::operation
  * (src/master/validation.cpp) give them for the emulated agents, which have
- * cpus, mem, disk and ports, unreserved or dynamically reserved, no
- * persistent volumes and no resource providers.
+ * cpus, mem, disk and ports, unreserved or dynamically reserved (refined
+ * reservations too), persistent volumes (volume-operations.ts) and no
+ * resource providers.
  *
  * An operation the master refuses is "dropped" (Master::drop): with an
  * `id` the framework gets an UPDATE_OPERATION_STATUS with OPERATION_ERROR,
@@ -13,84 +14,156 @@
  * RESERVE and UNRESERVE of unreserved / dynamically reserved cpus, mem, disk
  * and ports are applied (reserveConversion, unreserveConversion); an
  * operation with an `id` then gets OPERATION_FINISHED from the agent, as a
- * 1.11 agent (AGENT_OPERATION_FEEDBACK, RESOURCE_PROVIDER) sends it.
+ * 1.11 agent (AGENT_OPERATION_FEEDBACK, RESOURCE_PROVIDER) sends it, until
+ * acknowledged (operation-feedback.ts).
  */
 import type { Event, FrameworkInfo, Operation, Resource } from '../mesos/types.js';
-import { addBags, emptyBag, flatten, formatBag, reservationOf, reservedAs, ResourceError, resourcesToBag, type ResourceBag } from './resources.js';
+import { addBags, emptyBag, formatBag, isStrictSubrole, reservationStack, reservedAs, ResourceError, resourcesToBag, stackRole, type PlainBag, type Reservation, type ResourceBag } from './resources.js';
 
 export interface Conversion {
   consumed: ResourceBag;
   converted: ResourceBag;
 }
 
-function frameworkRoles(info: FrameworkInfo): string[] {
+export function frameworkRoles(info: FrameworkInfo): string[] {
   return info.roles ?? (info.role !== undefined ? [info.role] : ['*']);
+}
+
+/** The resources an operation names (what accept()'s validateAndUpgradeResources checks). */
+function operationResources(op: Operation): Resource[] {
+  switch (op.type) {
+    case 'RESERVE': return [...(op.reserve?.resources ?? []), ...(op.reserve?.source ?? [])];
+    case 'UNRESERVE': return op.unreserve?.resources ?? [];
+    case 'CREATE': return op.create?.volumes ?? [];
+    case 'DESTROY': return op.destroy?.volumes ?? [];
+    case 'GROW_VOLUME': return op.grow_volume ? [op.grow_volume.volume, op.grow_volume.addition] : [];
+    case 'SHRINK_VOLUME': return op.shrink_volume ? [op.shrink_volume.volume] : [];
+    default: return [];
+  }
+}
+
+/**
+ * Resources::validate of one resource, the parts a scheduler can get wrong
+ * here: the scalar, DiskInfo on a resource other than disk, and the
+ * reservation format (role "*", refinements that are not children).
+ */
+function resourceFormatError(r: Resource): string | undefined {
+  if (r.type === 'SCALAR' && (!r.scalar || !Number.isFinite(r.scalar.value))) return 'Invalid scalar resource';
+  if (r.type === 'SCALAR' && r.scalar!.value < 0) return 'Invalid scalar resource: value < 0';
+  if (r.disk && r.name !== 'disk') return `DiskInfo should not be set for ${r.name} resource`;
+  const stack = r.reservations ?? [];
+  if (stack.length === 0) {
+    if (r.reservation && (r.role ?? '*') === '*') return 'Invalid reservation: role "*" cannot be dynamically reserved';
+    return undefined;
+  }
+  for (const one of stack) {
+    if (one.type === undefined) return "Invalid reservation: 'Resource.ReservationInfo.type' field must be set.";
+    if (one.role === undefined) return "Invalid reservation: 'Resource.ReservationInfo.role' field must be set.";
+    if (one.role === '*') return 'Invalid reservation: role "*" cannot be reserved';
+  }
+  for (let i = 1; i < stack.length; i++) {
+    if (stack[i]!.type === 'STATIC') return 'Invalid refined reservation: A refined reservation cannot be STATIC';
+    if (!isStrictSubrole(stack[i]!.role!, stack[i - 1]!.role!)) {
+      return `Invalid refined reservation: role '${stack[i]!.role!}' is not a refinement of '${stack[i - 1]!.role!}'`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * accept()'s checks before _accept for operations other than launches: the
+ * resources' format, and RESERVE with `source`, which the scheduler API
+ * refuses. The master drops the operation with this message.
+ */
+export function acceptError(op: Operation): string | undefined {
+  for (const r of operationResources(op)) {
+    const error = resourceFormatError(r);
+    if (error) return `Operation attempted with invalid resources: ${error}`;
+  }
+  if (op.type === 'RESERVE' && (op.reserve?.source ?? []).length > 0) {
+    return 'Operation attempted with invalid resources: Reservation updates are not yet implemented for the scheduler API.';
+  }
+  return undefined;
+}
+
+/** A resource's amounts, without reservations or disk info. */
+export function amountsOf(r: Resource): PlainBag {
+  const { reservations: _s, reservation: _r, role: _role, disk: _d, allocation_info: _a, ...plain } = r;
+  return resourcesToBag([plain]);
 }
 
 /**
  * validation::operation::validate(Reserve) for a framework, after the master
  * injected the offer's allocation role into resources without one; then the
- * conversion unreserved -> reserved.
+ * conversion: the stack below the new top reservation -> the whole stack
+ * (unreserved -> reserved, or a refinement to a child role).
  */
 export function reserveConversion(op: Operation, info: FrameworkInfo, offerRole: string, onAgent: string): Conversion | { error: string } {
   const at = `; on agent ${onAgent}`;
   const resources = op.reserve?.resources ?? [];
-  if ((op.reserve?.source ?? []).length > 0) return { error: 'Reservation updates are not yet implemented for the scheduler API.' };
   const roles = frameworkRoles(info);
   let consumed = emptyBag();
   let converted = emptyBag();
   for (const r of resources) {
-    let reservation;
-    let amounts;
+    let stack: Reservation[];
+    let amounts: PlainBag;
     try {
-      reservation = reservationOf(r);
-      amounts = flatten(resourcesToBag([{ ...r, reservations: [], role: '*' }]));
+      stack = reservationStack(r);
+      amounts = amountsOf(r);
     } catch (err) {
       if (err instanceof ResourceError) return { error: `Invalid resources: ${err.message}${at}` };
       throw err;
     }
-    if (!reservation) return { error: `Resource ${describe(r)} is not dynamically reserved${at}` };
-    if (reservation.role === '*' || reservation.role === '') return { error: `Invalid resources: Invalid reservation: role "*" cannot be reserved${at}` };
+    const top = stack[stack.length - 1];
+    if (!top) return { error: `Resource ${describe(r)} is not dynamically reserved${at}` };
     if (info.principal !== undefined) {
-      if (reservation.principal === undefined) {
+      if (top.principal === undefined) {
         return { error: `A reserve operation was attempted by principal '${info.principal}', but there is a reserved resource in the request with no principal set${at}` };
       }
-      if (reservation.principal !== info.principal) {
-        return { error: `A reserve operation was attempted by authenticated principal '${info.principal}', which does not match a reserved resource in the request with principal '${reservation.principal}'${at}` };
+      if (top.principal !== info.principal) {
+        return { error: `A reserve operation was attempted by authenticated principal '${info.principal}', which does not match a reserved resource in the request with principal '${top.principal}'${at}` };
       }
     }
     const allocated = r.allocation_info?.role ?? offerRole;
-    if (allocated !== reservation.role) {
-      return { error: `A reserve operation was attempted for a resource with role '${reservation.role}', but the resource was allocated to role '${allocated}'${at}` };
+    if (allocated !== top.role) {
+      return { error: `A reserve operation was attempted for a resource with role '${top.role}', but the resource was allocated to role '${allocated}'${at}` };
     }
     if (!roles.includes(allocated)) {
       return { error: `A reserve operation was attempted for a resource allocated to role '${allocated}', but the framework only has roles '{ ${roles.join(', ')} }'${at}` };
     }
-    consumed = addBags(consumed, reservedAs(amounts, undefined));
-    converted = addBags(converted, reservedAs(amounts, reservation));
+    consumed = addBags(consumed, reservedAs(amounts, stack.slice(0, -1)));
+    converted = addBags(converted, reservedAs(amounts, stack));
   }
   return { consumed, converted };
 }
 
-/** validation::operation::validate(Unreserve); then the conversion reserved -> unreserved. */
+/** validation::operation::validate(Unreserve); then the conversion: the top reservation is popped. */
 export function unreserveConversion(op: Operation, onAgent: string): Conversion | { error: string } {
   const at = `; on agent ${onAgent}`;
-  const resources = op.unreserve?.resources ?? [];
-  for (const r of resources) {
-    if (!isDynamicallyReserved(r) && !(r.reservation && r.role !== undefined && r.role !== '*')) {
-      return { error: `Resource ${describe(r)} is not dynamically reserved${at}` };
+  let consumed = emptyBag();
+  let converted = emptyBag();
+  for (const r of op.unreserve?.resources ?? []) {
+    let stack: Reservation[];
+    try {
+      stack = reservationStack(r);
+    } catch (err) {
+      if (err instanceof ResourceError) return { error: `Resource ${describe(r)} is not dynamically reserved${at}` };
+      throw err;
     }
+    if (stack.length === 0) return { error: `Resource ${describe(r)} is not dynamically reserved${at}` };
     if (r.disk?.persistence) {
       return { error: `A dynamically reserved persistent volume ${describe(r)} cannot be unreserved directly. Please destroy the persistent volume first then unreserve the resource${at}` };
     }
+    try {
+      const amounts = amountsOf(r);
+      consumed = addBags(consumed, reservedAs(amounts, stack));
+      converted = addBags(converted, reservedAs(amounts, stack.slice(0, -1)));
+    } catch (err) {
+      if (err instanceof ResourceError) return { error: `Invalid resources: ${err.message}${at}` };
+      throw err;
+    }
   }
-  try {
-    const consumed = resourcesToBag(resources);
-    return { consumed, converted: flatten(consumed) };
-  } catch (err) {
-    if (err instanceof ResourceError) return { error: `Invalid resources: ${err.message}${at}` };
-    throw err;
-  }
+  return { consumed, converted };
 }
 
 /** ResourceConversion::apply's refusal when the offer lacks what the operation consumes. */
@@ -103,61 +176,32 @@ export function describeAgent(agentId: string, hostname: string): string {
   return `${agentId} at slave(1)@127.0.0.1:5051 (${hostname})`;
 }
 
-function describe(r: Resource): string {
+/** A resource as Mesos prints it (reduced): `disk(reservations: [(DYNAMIC,dev,alice)])[v1:data]:10`. */
+export function describe(r: Resource): string {
   const value = r.scalar ? String(r.scalar.value)
     : r.ranges ? `[${(r.ranges.range ?? []).map((x) => `${x.begin}-${x.end}`).join(', ')}]`
       : r.set ? `{${(r.set.item ?? []).join(', ')}}` : '';
-  return `${r.name}:${value}`;
+  let stack: Reservation[] = [];
+  try { stack = reservationStack(r); } catch { /* printed without reservations */ }
+  const reservations = stack.length > 0
+    ? `(reservations: [${stack.map((s) => `(DYNAMIC,${s.role}${s.principal !== undefined ? `,${s.principal}` : ''})`).join(', ')}])` : '';
+  const disk = r.disk?.persistence ? `[${r.disk.persistence.id}${r.disk.volume ? `:${r.disk.volume.container_path}` : ''}]` : '';
+  return `${r.name}${reservations}${disk}:${value}`;
 }
 
-function isDynamicallyReserved(r: Resource): boolean {
-  const last = r.reservations?.[r.reservations.length - 1];
-  return last?.type === 'DYNAMIC';
-}
-
-function notPersistentVolume(volumes: readonly Resource[]): string | undefined {
-  // resource::validatePersistentVolume
-  for (const v of volumes) {
-    if (!v.disk) return `Resource ${describe(v)} does not have DiskInfo`;
-    if (!v.disk.persistence) return "'persistence' is not set in DiskInfo";
-    if (!v.disk.volume) return "Expecting 'volume' to be set for persistent volume";
-    if (v.disk.volume.mode === 'RO') return 'Read-only persistent volume not supported';
-  }
-  return undefined;
+/** The role a resource is reserved for, '*' when unreserved. */
+export function reservationRoleOf(r: Resource): string {
+  try { return stackRole(reservationStack(r)); } catch { return r.role ?? '*'; }
 }
 
 /**
  * Why the operation cannot be applied on an emulated agent (the message the
- * master would drop it with, "; on agent ..." included where Mesos adds it).
+ * master would drop it with, "; on agent ..." included where Mesos adds it):
+ * the emulated agents have no resource providers.
  */
 export function refuseOperation(op: Operation, onAgent: string): string {
   const at = `; on agent ${onAgent}`;
   switch (op.type) {
-    case 'CREATE': {
-      const volumes = op.create?.volumes ?? [];
-      const invalid = notPersistentVolume(volumes);
-      if (invalid) return `Not a persistent volume: ${invalid}${at}`;
-      return `Invalid CREATE Operation: persistent volumes need reserved disk, and the offered resources hold none: ${volumes.map(describe).join('; ')}`;
-    }
-    case 'DESTROY': {
-      const invalid = notPersistentVolume(op.destroy?.volumes ?? []);
-      if (invalid) return `Not a persistent volume: ${invalid}${at}`;
-      return `Persistent volumes not found${at}`;
-    }
-    case 'GROW_VOLUME': {
-      const g = op.grow_volume;
-      if (!g || (g.addition.scalar?.value ?? 0) <= 0) return `The size of 'GrowVolume.addition' field must be greater than zero${at}`;
-      const invalid = notPersistentVolume([g.volume]);
-      if (invalid) return `Invalid persistent volume ${describe(g.volume)}: ${invalid}${at}`;
-      return `Invalid GROW_VOLUME operation: the offered resources do not contain ${describe(g.volume)}`;
-    }
-    case 'SHRINK_VOLUME': {
-      const sh = op.shrink_volume;
-      if (!sh || sh.subtract.value <= 0) return `Value of 'ShrinkVolume.subtract' must be greater than zero${at}`;
-      const invalid = notPersistentVolume([sh.volume]);
-      if (invalid) return `Invalid persistent volume ${describe(sh.volume)}: ${invalid}${at}`;
-      return `Invalid SHRINK_VOLUME operation: the offered resources do not contain ${describe(sh.volume)}`;
-    }
     case 'CREATE_DISK':
       return `'source' is not managed by a resource provider${at}`;
     case 'DESTROY_DISK':

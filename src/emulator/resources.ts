@@ -1,16 +1,28 @@
 /**
  * Agent resources as the emulator accounts them: the scalars cpus, mem and disk
  * and the `ports` ranges, which is what a default Mesos agent offers, unreserved
- * or dynamically reserved for a role (RESERVE). Scalars are kept in fixed point
- * with 3 decimals, as Mesos does, so 0.1 + 0.2 style sums compare exactly.
+ * or dynamically reserved (RESERVE) with a stack of reservations (refined
+ * reservations, each role a child of the one before), and persistent volumes
+ * on reserved disk (CREATE). Scalars are kept in fixed point with 3 decimals,
+ * as Mesos does, so 0.1 + 0.2 style sums compare exactly.
  */
 import type { Labels, Range, Resource } from '../mesos/types.js';
 
-/** One dynamic reservation (the refined format's single `reservations` entry). */
+/** One dynamic reservation (an entry of the refined format's `reservations`). */
 export interface Reservation {
   role: string;
   principal?: string;
   labels?: Labels;
+}
+
+/** A persistent volume on the agent's root disk (Resource.disk.persistence, disk.volume in RW mode). */
+export interface Volume {
+  id: string;
+  principal?: string;
+  containerPath: string;
+  size: number;
+  /** The disk's reservations, outermost first. */
+  reservations: readonly Reservation[];
 }
 
 export interface PlainBag {
@@ -22,16 +34,46 @@ export interface PlainBag {
 }
 
 export interface ReservedPart extends PlainBag {
-  reservation: Reservation;
+  /** Outermost first; the last one's role is the one the resources are reserved for. */
+  reservations: readonly Reservation[];
 }
 
-/** The unreserved resources, plus those reserved, by reservationKey (resources with different reservations never merge). */
+/**
+ * The unreserved resources, plus those reserved, by stackKey (resources with
+ * different reservations never merge), plus persistent volumes by volumeKey
+ * (a volume is used whole or not at all).
+ */
 export interface ResourceBag extends PlainBag {
   reserved?: ReadonlyMap<string, ReservedPart>;
+  volumes?: ReadonlyMap<string, Volume>;
 }
 
-export function reservationKey(r: Reservation): string {
-  return JSON.stringify([r.role, r.principal ?? null, (r.labels?.labels ?? []).map((l) => [l.key, l.value ?? null])]);
+function oneKey(r: Reservation): unknown {
+  return [r.role, r.principal ?? null, (r.labels?.labels ?? []).map((l) => [l.key, l.value ?? null])];
+}
+
+export function stackKey(stack: readonly Reservation[]): string {
+  return JSON.stringify(stack.map(oneKey));
+}
+
+export function volumeKey(v: Volume): string {
+  return JSON.stringify([v.reservations.map(oneKey), v.id, v.size, v.containerPath, v.principal ?? null]);
+}
+
+/** The role resources with these reservations are reserved for (Resources::reservationRole). */
+export function stackRole(stack: readonly Reservation[]): string {
+  return stack[stack.length - 1]?.role ?? '*';
+}
+
+/** roles::isStrictSubroleOf. */
+export function isStrictSubrole(role: string, ancestor: string): boolean {
+  return role.length > ancestor.length && role.startsWith(`${ancestor}/`);
+}
+
+/** Resources::isAllocatableTo for a reservation stack. */
+function allocatableTo(stack: readonly Reservation[], role: string): boolean {
+  const reservedFor = stackRole(stack);
+  return stack.length === 0 || role === reservedFor || isStrictSubrole(role, reservedFor);
 }
 
 /** Mesos' smallest allocatable amounts (src/master/constants.hpp MIN_CPUS, MIN_MEM). */
@@ -50,9 +92,12 @@ function clonePlain(b: PlainBag): PlainBag {
 
 export function cloneBag(b: ResourceBag): ResourceBag {
   const out: ResourceBag = clonePlain(b);
-  return b.reserved && b.reserved.size > 0
-    ? { ...out, reserved: new Map([...b.reserved].map(([k, p]) => [k, { ...clonePlain(p), reservation: structuredClone(p.reservation) }])) }
-    : out;
+  const reserved = b.reserved && b.reserved.size > 0
+    ? { reserved: new Map([...b.reserved].map(([k, p]) => [k, { ...clonePlain(p), reservations: p.reservations }])) }
+    : {};
+  // Reservations and volumes are never changed in place: sharing them is safe.
+  const volumes = b.volumes && b.volumes.size > 0 ? { volumes: new Map(b.volumes) } : {};
+  return { ...out, ...reserved, ...volumes };
 }
 
 function plainAllocatable(b: PlainBag): boolean {
@@ -69,13 +114,34 @@ function plainEmpty(b: PlainBag): boolean {
 }
 
 export function isEmptyBag(b: ResourceBag): boolean {
-  return plainEmpty(b) && [...(b.reserved?.values() ?? [])].every(plainEmpty);
+  return plainEmpty(b) && [...(b.reserved?.values() ?? [])].every(plainEmpty) && (b.volumes?.size ?? 0) === 0;
 }
 
-/** What may be offered to `role`: the unreserved resources and those reserved for the role. */
-export function bagForRole(b: ResourceBag, role: string): ResourceBag {
-  const reserved = new Map([...(b.reserved ?? [])].filter(([, p]) => p.reservation.role === role));
-  return cloneBag(reserved.size > 0 ? { ...b, reserved } : { cpus: b.cpus, mem: b.mem, disk: b.disk, ports: b.ports });
+/**
+ * What may be offered to `role`: the unreserved resources and those reserved
+ * for the role or one of its ancestors (Resources::allocatableTo); without
+ * `refinement` (a framework without RESERVATION_REFINEMENT) none with refined
+ * reservations (the allocator's stripIncapableResources).
+ */
+export function bagForRole(b: ResourceBag, role: string, refinement = true): ResourceBag {
+  const fits = (stack: readonly Reservation[]): boolean => allocatableTo(stack, role) && (refinement || stack.length <= 1);
+  const reserved = new Map([...(b.reserved ?? [])].filter(([, p]) => fits(p.reservations)));
+  const volumes = new Map([...(b.volumes ?? [])].filter(([, v]) => fits(v.reservations)));
+  return cloneBag({ cpus: b.cpus, mem: b.mem, disk: b.disk, ports: b.ports, ...(reserved.size > 0 ? { reserved } : {}), ...(volumes.size > 0 ? { volumes } : {}) });
+}
+
+/** The resources reserved for exactly `role` (Resources::reservations(), by reservation role), volumes included. */
+export function reservedForExactly(b: ResourceBag, role: string): ResourceBag {
+  const reserved = new Map([...(b.reserved ?? [])].filter(([, p]) => stackRole(p.reservations) === role));
+  const volumes = new Map([...(b.volumes ?? [])].filter(([, v]) => stackRole(v.reservations) === role));
+  return cloneBag({ ...emptyBag(), ...(reserved.size > 0 ? { reserved } : {}), ...(volumes.size > 0 ? { volumes } : {}) });
+}
+
+/** Every reservation role the bag holds resources for. */
+export function reservationRoles(b: ResourceBag): string[] {
+  const roles = new Set([...(b.reserved?.values() ?? [])].map((p) => stackRole(p.reservations)));
+  for (const v of b.volumes?.values() ?? []) roles.add(stackRole(v.reservations));
+  return [...roles].sort();
 }
 
 /** Scalars summed over unreserved and reserved (for fair shares). */
@@ -84,11 +150,6 @@ export function scalarTotals(b: ResourceBag): { cpus: number; mem: number } {
   let mem = b.mem;
   for (const p of b.reserved?.values() ?? []) { cpus += p.cpus; mem += p.mem; }
   return { cpus: round3(cpus), mem: round3(mem) };
-}
-
-/** The reserved part alone (an empty unreserved part). */
-export function reservedOnly(b: ResourceBag): ResourceBag {
-  return { ...emptyBag(), ...(b.reserved ? { reserved: b.reserved } : {}) };
 }
 
 /** The unreserved part alone. */
@@ -148,27 +209,31 @@ function containsPlain(outer: PlainBag, inner: PlainBag): boolean {
     && round3(outer.disk - inner.disk) >= 0 && rangesContain(outer.ports, inner.ports);
 }
 
-function withReserved(plain: PlainBag, reserved: Map<string, ReservedPart>): ResourceBag {
+function withReserved(plain: PlainBag, reserved: Map<string, ReservedPart>, volumes?: Map<string, Volume>): ResourceBag {
   for (const [k, p] of reserved) if (plainEmpty(p)) reserved.delete(k);
-  return reserved.size > 0 ? { ...plain, reserved } : plain;
+  return { ...plain, ...(reserved.size > 0 ? { reserved } : {}), ...(volumes && volumes.size > 0 ? { volumes } : {}) };
 }
 
 export function addBags(a: ResourceBag, b: ResourceBag): ResourceBag {
   const reserved = new Map(a.reserved ?? []);
   for (const [k, p] of b.reserved ?? []) {
     const mine = reserved.get(k);
-    reserved.set(k, { ...addPlain(mine ?? emptyBag(), p), reservation: p.reservation });
+    reserved.set(k, { ...addPlain(mine ?? emptyBag(), p), reservations: p.reservations });
   }
-  return withReserved(addPlain(a, b), reserved);
+  const volumes = new Map(a.volumes ?? []);
+  for (const [k, v] of b.volumes ?? []) volumes.set(k, v);
+  return withReserved(addPlain(a, b), reserved, volumes);
 }
 
 export function subtractBags(a: ResourceBag, b: ResourceBag): ResourceBag {
   const reserved = new Map(a.reserved ?? []);
   for (const [k, p] of b.reserved ?? []) {
     const mine = reserved.get(k);
-    if (mine) reserved.set(k, { ...subtractPlain(mine, p), reservation: mine.reservation });
+    if (mine) reserved.set(k, { ...subtractPlain(mine, p), reservations: mine.reservations });
   }
-  return withReserved(subtractPlain(a, b), reserved);
+  const volumes = new Map(a.volumes ?? []);
+  for (const k of b.volumes?.keys() ?? []) volumes.delete(k);
+  return withReserved(subtractPlain(a, b), reserved, volumes);
 }
 
 export function containsBag(outer: ResourceBag, inner: ResourceBag): boolean {
@@ -178,20 +243,27 @@ export function containsBag(outer: ResourceBag, inner: ResourceBag): boolean {
     const mine = outer.reserved?.get(k);
     if (!mine || !containsPlain(mine, p)) return false;
   }
+  for (const k of inner.volumes?.keys() ?? []) if (!outer.volumes?.has(k)) return false;
   return true;
 }
 
-/** The same amounts reserved with `reservation` (RESERVE) or unreserved (UNRESERVE, `reservation` undefined). */
-export function reservedAs(b: PlainBag, reservation: Reservation | undefined): ResourceBag {
+/** The same amounts with the reservation stack `stack` (empty: unreserved). */
+export function reservedAs(b: PlainBag, stack: readonly Reservation[]): ResourceBag {
   const plain = clonePlain(b);
-  if (!reservation) return plain;
-  return withReserved(emptyBag(), new Map([[reservationKey(reservation), { ...plain, reservation }]]));
+  if (stack.length === 0) return plain;
+  return withReserved(emptyBag(), new Map([[stackKey(stack), { ...plain, reservations: stack }]]));
 }
 
-/** Every part's amounts, unreserved (what UNRESERVE / RESERVE convert from). */
+/** A bag holding one persistent volume. */
+export function volumeBag(v: Volume): ResourceBag {
+  return { ...emptyBag(), volumes: new Map([[volumeKey(v), v]]) };
+}
+
+/** Every part's amounts, unreserved, volumes as disk (what the state endpoint sums). */
 export function flatten(b: ResourceBag): PlainBag {
   let out = clonePlain(b);
   for (const p of b.reserved?.values() ?? []) out = addPlain(out, p);
+  for (const v of b.volumes?.values() ?? []) out = addPlain(out, { ...emptyBag(), disk: v.size });
   return out;
 }
 
@@ -204,6 +276,17 @@ export function flatten(b: ResourceBag): PlainBag {
 export function bagToResources(b: ResourceBag, allocationRole?: string, preRefinement = false): Resource[] {
   const out: Resource[] = [];
   const alloc = allocationRole === undefined ? {} : { allocation_info: { role: allocationRole } };
+  const reservationFields = (stack: readonly Reservation[]): Record<string, unknown> => {
+    if (preRefinement && stack.length === 1) {
+      const { role, principal, labels } = stack[0]!;
+      return { role, reservation: { ...(principal !== undefined ? { principal } : {}), ...(labels ? { labels: structuredClone(labels) } : {}) } };
+    }
+    return {
+      reservations: stack.map(({ role, principal, labels }) => ({
+        type: 'DYNAMIC', role, ...(principal !== undefined ? { principal } : {}), ...(labels ? { labels: structuredClone(labels) } : {}),
+      })),
+    };
+  };
   const push = (p: PlainBag, reservation: Record<string, unknown>): void => {
     const scalar = (name: string, value: number): void => {
       if (value > 0) out.push({ name, type: 'SCALAR', scalar: { value }, ...reservation, ...alloc });
@@ -216,10 +299,13 @@ export function bagToResources(b: ResourceBag, allocationRole?: string, preRefin
     }
   };
   push(b, { role: '*' });
-  for (const p of b.reserved?.values() ?? []) {
-    const { role, principal, labels } = p.reservation;
-    const info = { ...(principal !== undefined ? { principal } : {}), ...(labels ? { labels: structuredClone(labels) } : {}) };
-    push(p, preRefinement ? { role, reservation: info } : { reservations: [{ type: 'DYNAMIC', role, ...info }] });
+  for (const p of b.reserved?.values() ?? []) push(p, reservationFields(p.reservations));
+  for (const v of b.volumes?.values() ?? []) {
+    out.push({
+      name: 'disk', type: 'SCALAR', scalar: { value: v.size }, ...reservationFields(v.reservations),
+      disk: { persistence: { id: v.id, ...(v.principal !== undefined ? { principal: v.principal } : {}) }, volume: { mode: 'RW', container_path: v.containerPath } },
+      ...alloc,
+    });
   }
   return out;
 }
@@ -227,39 +313,51 @@ export function bagToResources(b: ResourceBag, allocationRole?: string, preRefin
 export class ResourceError extends Error {}
 
 /**
- * Reads task resources. Unknown names or types (gpus, reservations, volumes)
- * are refused: the emulated agents have none, so Mesos would find the task
- * does not fit its offers.
+ * Reads task resources. Unknown names or types (gpus, static reservations,
+ * disk sources) are refused: the emulated agents have none, so Mesos would
+ * find the task does not fit its offers.
  */
 export function resourcesToBag(resources: readonly Resource[] | undefined): ResourceBag {
   let out: ResourceBag = emptyBag();
   for (const r of resources ?? []) {
-    const reservation = reservationOf(r);
-    const one = plainOf(r);
-    out = addBags(out, reservedAs(one, reservation));
+    const stack = reservationStack(r);
+    const volume = volumeOf(r, stack);
+    out = addBags(out, volume ? volumeBag(volume) : reservedAs(plainOf(r), stack));
   }
   return out;
 }
 
-/** The resource's dynamic reservation (refined `reservations`, or the pre-refinement `role` + `reservation`), undefined if unreserved. */
-export function reservationOf(r: Resource): Reservation | undefined {
+/** The persistent volume a resource names, if it is one. */
+export function volumeOf(r: Resource, stack = reservationStack(r)): Volume | undefined {
+  const persistence = r.disk?.persistence;
+  if (!persistence) return undefined;
+  if (r.disk?.source) throw new ResourceError(`resource '${r.name}' is on a disk source, which the emulated agents do not hold`);
+  const { disk: _disk, ...plain } = r;
+  const size = plainOf(plain).disk;
+  return {
+    id: persistence.id, ...(persistence.principal !== undefined ? { principal: persistence.principal } : {}),
+    containerPath: r.disk?.volume?.container_path ?? '', size, reservations: stack,
+  };
+}
+
+/** The resource's dynamic reservations, outermost first (refined `reservations`, or the pre-refinement `role` + `reservation`); empty if unreserved. */
+export function reservationStack(r: Resource): Reservation[] {
   const stack = r.reservations ?? [];
-  if (stack.length > 1) throw new ResourceError(`resource '${r.name}' has refined reservations, which the emulated agents do not hold`);
-  const top = stack[0];
   const pre = r.reservation;
-  if (!top && r.role !== undefined && r.role !== '*') {
+  if (stack.length === 0 && r.role !== undefined && r.role !== '*') {
     if (!pre) throw new ResourceError(`resource '${r.name}' is statically reserved for '${r.role}', which the emulated agents do not hold`);
-    return { role: r.role, ...(pre.principal !== undefined ? { principal: pre.principal } : {}), ...(pre.labels ? { labels: pre.labels } : {}) };
+    return [{ role: r.role, ...(pre.principal !== undefined ? { principal: pre.principal } : {}), ...(pre.labels ? { labels: pre.labels } : {}) }];
   }
-  if (!top) return undefined;
-  if (top.type === 'STATIC') throw new ResourceError(`resource '${r.name}' is statically reserved for '${top.role ?? ''}', which the emulated agents do not hold`);
-  return { role: top.role ?? '', ...(top.principal !== undefined ? { principal: top.principal } : {}), ...(top.labels ? { labels: top.labels } : {}) };
+  return stack.map((one) => {
+    if (one.type === 'STATIC') throw new ResourceError(`resource '${r.name}' is statically reserved for '${one.role ?? ''}', which the emulated agents do not hold`);
+    return { role: one.role ?? '', ...(one.principal !== undefined ? { principal: one.principal } : {}), ...(one.labels ? { labels: one.labels } : {}) };
+  });
 }
 
 function plainOf(r: Resource): PlainBag {
   const bag = emptyBag();
   {
-    if (r.disk?.persistence || r.disk?.source) throw new ResourceError(`resource '${r.name}' is a persistent volume or disk source, which the emulated agents do not hold`);
+    if (r.disk?.source) throw new ResourceError(`resource '${r.name}' is on a disk source, which the emulated agents do not hold`);
     if (r.name === 'ports') {
       if (r.type !== 'RANGES') throw new ResourceError(`resource 'ports' must be RANGES, got ${r.type}`);
       bag.ports = normalise([...bag.ports, ...(r.ranges?.range ?? [])]);
@@ -286,10 +384,10 @@ export function formatBag(b: ResourceBag): string {
     if (p.disk > 0) parts.push(`disk${tag}:${p.disk}`);
     if (p.ports.length > 0) parts.push(`ports${tag}:[${p.ports.map((r) => `${r.begin}-${r.end}`).join(', ')}]`);
   };
+  const tag = (stack: readonly Reservation[]): string => stack.length === 0 ? '' :
+    `(reservations: [${stack.map(({ role, principal }) => `(DYNAMIC,${role}${principal !== undefined ? `,${principal}` : ''})`).join(', ')}])`;
   push(b, '');
-  for (const p of b.reserved?.values() ?? []) {
-    const { role, principal } = p.reservation;
-    push(p, `(reservations: [(DYNAMIC,${role}${principal !== undefined ? `,${principal}` : ''})])`);
-  }
+  for (const p of b.reserved?.values() ?? []) push(p, tag(p.reservations));
+  for (const v of b.volumes?.values() ?? []) parts.push(`disk${tag(v.reservations)}[${v.id}:${v.containerPath}]:${v.size}`);
   return parts.join('; ') || '{}';
 }

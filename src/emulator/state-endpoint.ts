@@ -6,7 +6,7 @@ import type { MasterInfo } from '../mesos/types.js';
 import { attributesJson } from './attributes.js';
 import type { FrameworkRecord, TaskRecord } from './model.js';
 import type { MasterCore } from './master.js';
-import { addBags, bagForRole, bagToResources, emptyBag, flatten, reservedOnly, subtractBags, unreservedOnly, type ResourceBag } from './resources.js';
+import { addBags, bagToResources, emptyBag, flatten, reservationRoles, reservedForExactly, subtractBags, unreservedOnly, type ResourceBag } from './resources.js';
 
 /** Scalars and ports summed over unreserved and reserved, as the endpoint's plain `resources` objects show them. */
 function resourcesJson(bag: ResourceBag): Record<string, number | string> {
@@ -18,8 +18,7 @@ function resourcesJson(bag: ResourceBag): Record<string, number | string> {
 
 /** The agent's reserved resources by reservation role (Resources::reservations()). */
 function reservedByRole(total: ResourceBag): Array<[string, ResourceBag]> {
-  const roles = new Set([...(total.reserved?.values() ?? [])].map((p) => p.reservation.role));
-  return [...roles].sort().map((role) => [role, reservedOnly(bagForRole(total, role))]);
+  return reservationRoles(total).map((role) => [role, reservedForExactly(total, role)]);
 }
 
 function taskJson(t: TaskRecord): Record<string, unknown> {

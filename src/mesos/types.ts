@@ -225,6 +225,7 @@ export interface OperationStatus {
   converted_resources?: Resource[];
   uuid?: { value: string };
   agent_id?: AgentID;
+  resource_provider_id?: Id;
 }
 
 export type CallType =
@@ -248,6 +249,7 @@ export interface Call {
   acknowledge?: { agent_id: AgentID; task_id: TaskID; uuid: string };
   acknowledge_operation_status?: { agent_id?: AgentID; uuid: string; operation_id: Id };
   reconcile?: { tasks?: { task_id: TaskID; agent_id?: AgentID }[] };
+  reconcile_operations?: { operations?: { operation_id: Id; agent_id?: AgentID; resource_provider_id?: Id }[] };
   message?: { agent_id: AgentID; executor_id: ExecutorID; data: string };
   request?: { requests?: { agent_id?: AgentID; resources?: Resource[] }[] };
   update_framework?: { framework_info: FrameworkInfo; suppressed_roles?: string[] };

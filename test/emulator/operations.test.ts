@@ -144,13 +144,13 @@ test('a group task with a container image is answered as a local agent must: run
 
 const VOLUME: Resource = { ...scalar('disk', 10), disk: { persistence: { id: 'v1' }, volume: { mode: 'RW', container_path: 'data' } } };
 const NON_LAUNCH: Array<[Operation, RegExp]> = [
-  [{ type: 'RESERVE', reserve: { resources: [{ ...scalar('cpus', 1), reservations: [{ type: 'DYNAMIC', role: '*' }] }] } }, /^Invalid resources: Invalid reservation: role "\*" cannot be reserved; on agent /],
-  [{ type: 'RESERVE', reserve: { source: [scalar('cpus', 1)], resources: [scalar('cpus', 1)] } }, /^Reservation updates are not yet implemented for the scheduler API\.$/],
+  [{ type: 'RESERVE', reserve: { resources: [{ ...scalar('cpus', 1), reservations: [{ type: 'DYNAMIC', role: '*' }] }] } }, /^Operation attempted with invalid resources: Invalid reservation: role "\*" cannot be reserved$/],
+  [{ type: 'RESERVE', reserve: { source: [scalar('cpus', 1)], resources: [scalar('cpus', 1)] } }, /^Operation attempted with invalid resources: Reservation updates are not yet implemented for the scheduler API\.$/],
   [{ type: 'UNRESERVE', unreserve: { resources: [scalar('cpus', 1)] } }, /^Resource cpus:1 is not dynamically reserved; on agent \S+ at slave\(1\)@127\.0\.0\.1:5051 \(127\.0\.0\.1\)$/],
   [{ type: 'CREATE', create: { volumes: [scalar('disk', 10)] } }, /^Not a persistent volume: Resource disk:10 does not have DiskInfo; on agent /],
-  [{ type: 'CREATE', create: { volumes: [VOLUME] } }, /^Invalid CREATE Operation: persistent volumes need reserved disk/],
-  [{ type: 'DESTROY', destroy: { volumes: [VOLUME] } }, /^Persistent volumes not found; on agent /],
-  [{ type: 'GROW_VOLUME', grow_volume: { volume: VOLUME, addition: scalar('disk', 5) } }, /^Invalid GROW_VOLUME operation: the offered resources do not contain disk:10$/],
+  [{ type: 'CREATE', create: { volumes: [VOLUME] } }, /^Invalid resources: Invalid DiskInfo: Persistent volumes cannot be created from unreserved resources; on agent /],
+  [{ type: 'DESTROY', destroy: { volumes: [VOLUME] } }, /^Invalid resources: Invalid DiskInfo: Persistent volumes cannot be created from unreserved resources; on agent /],
+  [{ type: 'GROW_VOLUME', grow_volume: { volume: VOLUME, addition: scalar('disk', 5) } }, /^Invalid GROW_VOLUME operation: cpus:4; mem:4096; disk:4096; ports:\[31000-32000\] does not contain disk:5; disk\[v1:data\]:10$/],
   [{ type: 'SHRINK_VOLUME', shrink_volume: { volume: VOLUME, subtract: { value: 0 } } }, /^Value of 'ShrinkVolume.subtract' must be greater than zero; on agent /],
   [{ type: 'CREATE_DISK', create_disk: { source: scalar('disk', 10), target_type: 'MOUNT' } }, /^'source' is not managed by a resource provider; on agent /],
   [{ type: 'DESTROY_DISK', destroy_disk: { source: scalar('disk', 10) } }, /^'source' is not managed by a resource provider; on agent /],

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WireFormat } from '../../src/mesos/codec.js';
-import type { Event, FrameworkInfo, Offer, Operation, Resource } from '../../src/mesos/types.js';
+import type { Event, FrameworkInfo, Offer, Operation, OperationStatus, Resource } from '../../src/mesos/types.js';
 import { withCluster } from '../helpers/emulator.js';
 import { Subscription, acceptOperations, commandTask, eventually, openFramework, post, subscribeCall, updateOf } from './wire-client.js';
 
@@ -24,6 +24,10 @@ const reserved = (name: string, value: number, role = 'dev', principal: string |
 const open = (t: { after: (fn: () => void) => void }, url: string, extra: Partial<FrameworkInfo> = {}, format: WireFormat = 'json'): Promise<Subscription> =>
   openFramework(t, url, 'res', extra, format);
 const accept = acceptOperations;
+
+async function opUpdate(sub: Subscription, id: string, from: number): Promise<OperationStatus> {
+  return (await sub.next((e) => e.update_operation_status?.status.operation_id?.value === id, { from })).update_operation_status!.status;
+}
 
 async function nextOffer(sub: Subscription, from: number): Promise<Offer> {
   return (await sub.next('OFFERS', { from })).offers!.offers![0]!;
@@ -153,7 +157,7 @@ const REFUSED: Array<[string, Operation, RegExp]> = [
   ['another role', { type: 'RESERVE', reserve: { resources: [reserved('cpus', 1, 'ops')] } },
     /^A reserve operation was attempted for a resource with role 'ops', but the resource was allocated to role 'dev'; on agent /],
   ['role "*"', { type: 'RESERVE', reserve: { resources: [reserved('cpus', 1, '*')] } },
-    /^Invalid resources: Invalid reservation: role "\*" cannot be reserved; on agent /],
+    /^Operation attempted with invalid resources: Invalid reservation: role "\*" cannot be reserved$/],
   ['unreserved resources', { type: 'RESERVE', reserve: { resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 } }] } },
     /^Resource cpus:1 is not dynamically reserved; on agent /],
   ['more than offered', { type: 'RESERVE', reserve: { resources: [reserved('cpus', 8)] } },
@@ -200,4 +204,57 @@ test('reservations survive a leader change: the new leader offers them to the ro
   assert.equal(scalarOf(held, 'disk'), 100);
   const agent = await stateAgent(url);
   assert.equal(agent.reserved_resources.dev!.cpus, 1);
+});
+
+test('hierarchical roles: resources reserved for `a` are offered to `a/b`, which may refine the reservation; frameworks without RESERVATION_REFINEMENT never see refined ones', async (t) => {
+  const c = await withCluster(t, { agents: 1, mode: 'simulated' });
+  const url = c.leaderUrl()!;
+  const parent = await open(t, url, { role: 'a', principal: 'alice', ...REFINEMENT });
+  let offer = await nextOffer(parent, 0);
+  let mark = parent.events.length;
+  await accept(url, parent, offer, [{ type: 'RESERVE', reserve: { resources: [reserved('cpus', 2, 'a')] } }]);
+  offer = await nextOffer(parent, mark);
+  await post(url, { type: 'DECLINE', framework_id: { value: parent.frameworkId }, decline: { offer_ids: [offer.id], filters: { refuse_seconds: 3600 } } }, { streamId: parent.streamId });
+
+  const child = await open(t, url, { role: 'a/b', principal: 'bob', ...REFINEMENT });
+  offer = await nextOffer(child, 0);
+  assert.deepEqual(reservedOf(offer).map((r) => [r.name, r.scalar?.value, r.reservations]), [['cpus', 2, [{ type: 'DYNAMIC', role: 'a', principal: 'alice' }]]]);
+  // Refine one cpu to a/b: the stack grows by one reservation.
+  const refined: Resource = { name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, reservations: [{ type: 'DYNAMIC', role: 'a', principal: 'alice' }, { type: 'DYNAMIC', role: 'a/b', principal: 'bob' }] };
+  mark = child.events.length;
+  await accept(url, child, offer, [{ type: 'RESERVE', id: { value: 'refine' }, reserve: { resources: [refined] } }]);
+  const status = await opUpdate(child, 'refine', mark);
+  assert.equal(status.state, 'OPERATION_FINISHED', status.message);
+  await post(url, {
+    type: 'ACKNOWLEDGE_OPERATION_STATUS', framework_id: { value: child.frameworkId },
+    acknowledge_operation_status: { agent_id: status.agent_id!, uuid: status.uuid!.value, operation_id: status.operation_id! },
+  }, { streamId: child.streamId });
+  offer = await nextOffer(child, mark);
+  const stacks = reservedOf(offer).map((r) => [r.scalar?.value, (r.reservations ?? []).map((x) => x.role)]);
+  assert.deepEqual(stacks.sort(), [[1, ['a']], [1, ['a', 'a/b']]]);
+  await post(url, { type: 'DECLINE', framework_id: { value: child.frameworkId }, decline: { offer_ids: [offer.id], filters: { refuse_seconds: 3600 } } }, { streamId: child.streamId });
+
+  // An a/b framework without RESERVATION_REFINEMENT gets the resources reserved for `a` (as role + reservation), not the refined cpu.
+  const old = await open(t, url, { role: 'a/b', principal: 'bob' });
+  const oldOffer = await nextOffer(old, 0);
+  assert.deepEqual(reservedOf(oldOffer).map((r) => [r.scalar?.value, r.role, r.reservations]), [[1, 'a', undefined]]);
+  await post(url, { type: 'TEARDOWN', framework_id: { value: old.frameworkId } }, { streamId: old.streamId });
+
+  // A refinement that is not a child role is refused before the master looks at the offer.
+  mark = child.events.length;
+  await post(url, { type: 'REVIVE', framework_id: { value: child.frameworkId } }, { streamId: child.streamId });
+  offer = await nextOffer(child, mark);
+  mark = child.events.length;
+  const sideways: Resource = { ...refined, reservations: [{ type: 'DYNAMIC', role: 'a', principal: 'alice' }, { type: 'DYNAMIC', role: 'c', principal: 'bob' }] };
+  await accept(url, child, offer, [{ type: 'RESERVE', id: { value: 'sideways' }, reserve: { resources: [sideways] } }]);
+  const refusedStatus = await opUpdate(child, 'sideways', mark);
+  assert.equal(refusedStatus.message, "Operation attempted with invalid resources: Invalid refined reservation: role 'c' is not a refinement of 'a'");
+  // UNRESERVE pops the top reservation: the cpu is reserved for `a` again.
+  offer = await nextOffer(child, mark);
+  mark = child.events.length;
+  await accept(url, child, offer, [{ type: 'UNRESERVE', id: { value: 'pop' }, unreserve: { resources: [refined] } }]);
+  const popped = await opUpdate(child, 'pop', mark);
+  assert.equal(popped.state, 'OPERATION_FINISHED', popped.message);
+  offer = await nextOffer(child, mark);
+  assert.deepEqual(reservedOf(offer).map((r) => [r.scalar?.value, (r.reservations ?? []).map((x) => x.role)]), [[2, ['a']]]);
 });

@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, fchownSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chown, mkdir, readdir, symlink } from 'node:fs/promises';
+import { linkVolumes, removeVolume } from './volumes.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { fetchAll } from './fetcher.js';
@@ -174,6 +175,7 @@ export class ProcessRunner implements TaskRunner {
       await mkdir(sandbox, { recursive: true });
     }
     ctx.setSandbox(sandbox);
+    const volumes = await linkVolumes(this.opts.workDir, agentId, task.resources, sandbox);
 
     let warning: string | undefined;
     const image = containerImageOf(task);
@@ -221,7 +223,10 @@ export class ProcessRunner implements TaskRunner {
       if (v.type !== 'SECRET') env[v.name] = v.value ?? '';
     }
 
-    if (user) await chownTree(sandbox, user);
+    if (user) {
+      await chownTree(sandbox, user);
+      for (const dir of volumes) await chown(dir, user.uid, user.gid);
+    }
     const stdout = openSync(path.join(sandbox, 'stdout'), 'a', 0o644);
     const stderr = openSync(path.join(sandbox, 'stderr'), 'a', 0o644);
     let child: ChildProcess;
@@ -287,6 +292,12 @@ export class ProcessRunner implements TaskRunner {
     signalGroup(child.pid, 'SIGTERM');
     state.killTimer = setTimeout(() => { if (child.pid) signalGroup(child.pid, 'SIGKILL'); }, gracePeriodMs(ctx.task, undefined));
     state.killTimer.unref();
+  }
+
+  destroyVolume(agentId: string, role: string, persistenceId: string): void {
+    void removeVolume(this.opts.workDir, agentId, role, persistenceId).catch((err: Error) => {
+      this.opts.logger.warn({ agentId, role, persistenceId, err: err.message }, 'failed to remove a destroyed persistent volume');
+    });
   }
 
   async stopAll(): Promise<void> {

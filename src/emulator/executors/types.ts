@@ -41,6 +41,8 @@ export interface TaskRunner {
   launch(ctx: TaskRunContext): RunningTask;
   /** Kills everything still running (cluster stop). */
   stopAll(): Promise<void>;
+  /** DESTROY: the agent removes the persistent volume's data (local mode; nothing to do when simulated). */
+  destroyVolume?(agentId: string, role: string, persistenceId: string): void;
 }
 
 /** Command executor default grace between SIGTERM and SIGKILL (src/launcher/executor.cpp). */

@@ -248,6 +248,10 @@ export const descriptor = {
            "type": "Reconcile",
            "id": 9
           },
+          "reconcile_operations": {
+           "type": "ReconcileOperations",
+           "id": 18
+          },
           "message": {
            "type": "Message",
            "id": 10
@@ -464,6 +468,34 @@ export const descriptor = {
               "agent_id": {
                "type": "AgentID",
                "id": 2
+              }
+             }
+            }
+           }
+          },
+          "ReconcileOperations": {
+           "fields": {
+            "operations": {
+             "rule": "repeated",
+             "type": "Operation",
+             "id": 1
+            }
+           },
+           "nested": {
+            "Operation": {
+             "fields": {
+              "operation_id": {
+               "rule": "required",
+               "type": "OperationID",
+               "id": 1
+              },
+              "agent_id": {
+               "type": "AgentID",
+               "id": 2
+              },
+              "resource_provider_id": {
+               "type": "ResourceProviderID",
+               "id": 3
               }
              }
             }

@@ -4,7 +4,7 @@
  * works on any master, leading or not). Master indexes are 0-based.
  *
  *   GET  /emulator/leader                     {"index": 0 | null, "url": ...}
- *   GET  /emulator/received                   calls the masters accepted, in order
+ *   GET  /emulator/received                   calls the masters accepted, in order (`local-master`: the latest 5,000–10,000)
  *   GET  /emulator/responses                  HTTP responses of the scheduler endpoint
  *   GET  /emulator/frameworks                 Cluster.frameworks()
  *   GET  /emulator/tasks                      Cluster.tasks()

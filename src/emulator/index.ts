@@ -88,6 +88,23 @@ export interface ClusterOptions {
   credentials?: { principal: string; secret: string }[];
   tls?: { cert: string | Buffer; key: string | Buffer };
   logger?: Logger;
+  /**
+   * Keep about this many of the latest calls in `received` and responses in
+   * `responses`: when a list holds this many, its older half is dropped.
+   * Default: all of them (tests read them); a long-lived master (the
+   * `local-master` command, `--master local`) sets a bound, as 100,000 tasks'
+   * calls would otherwise stay in its heap.
+   */
+  keepCalls?: number;
+}
+
+/** The default of `keepCalls` for long-lived masters. */
+export const KEEP_CALLS_LONG_LIVED = 10_000;
+
+/** Appends `item`; a list that holds `cap` items first loses its older half (amortised O(1) per item). */
+function pushBounded<T>(list: T[], item: T, cap: number | undefined): void {
+  if (cap !== undefined && list.length >= cap) list.splice(0, list.length - Math.floor(cap / 2));
+  list.push(item);
 }
 
 export interface ClusterFramework {
@@ -126,9 +143,9 @@ export interface Cluster extends EventEmitter {
   leaderIndex(): number | undefined;
   leaderUrl(): string | undefined;
   masterInfo(index: number): MasterInfo;
-  /** Every scheduler call a master accepted (after validation), in order. */
+  /** Every scheduler call a master accepted (after validation), in order (the latest ones with `keepCalls`). */
   readonly received: ReadonlyArray<{ at: number; master: number; contentType: string; call: Call }>;
-  /** Every HTTP response the masters gave on /api/v1/scheduler. */
+  /** Every HTTP response the masters gave on /api/v1/scheduler (the latest ones with `keepCalls`). */
   readonly responses: ReadonlyArray<{ at: number; master: number; method: string; status: number; callType?: string }>;
   frameworks(): ClusterFramework[];
   tasks(): ClusterTask[];
@@ -230,8 +247,8 @@ class ClusterImpl extends EventEmitter implements Cluster {
       responseDelayMs: () => this.delayMs,
       heartbeatsPaused: () => this.heartbeatsPaused,
       streams: this.streams,
-      recordCall: (rec) => { this.received.push(rec); this.recorder.callAccepted(rec.call, rec.remotePort); this.emit('call', rec); },
-      recordResponse: (rec) => { this.responses.push(rec); },
+      recordCall: (rec) => { pushBounded(this.received, rec, this.opts.keepCalls); this.recorder.callAccepted(rec.call, rec.remotePort); this.emit('call', rec); },
+      recordResponse: (rec) => { pushBounded(this.responses, rec, this.opts.keepCalls); },
       admin: (req, res, p, body) => handleAdmin(this, req, res, p, body),
     });
     const scheme = tls ? 'https' : 'http';

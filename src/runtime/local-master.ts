@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { LeaderSource } from '../client/leader-source.js';
 import { StaticLeaderSource } from '../client/static-leader-source.js';
 import type { Config } from '../config/run-config.js';
-import { startCluster, type Cluster } from '../emulator/index.js';
+import { KEEP_CALLS_LONG_LIVED, startCluster, type Cluster } from '../emulator/index.js';
 
 export interface LocalMaster {
   source: LeaderSource;
@@ -26,7 +26,7 @@ export async function startLocalMaster(config: Config, log: Logger): Promise<Loc
   const cluster = await startCluster({
     masters: 1, agents: 1, cpusPerAgent: config.localCpus, memPerAgent: config.localMemMb,
     ...(config.localAttributes !== undefined ? { agentAttributes: [config.localAttributes] } : {}),
-    allocationIntervalMs: 250, workDir, logger: log.child({ component: 'local-master' }),
+    allocationIntervalMs: 250, workDir, logger: log.child({ component: 'local-master' }), keepCalls: KEEP_CALLS_LONG_LIVED,
   });
   const url = cluster.masters[0]!.url;
   log.info({ master: cluster.masters[0]!.hostPort, workDir },

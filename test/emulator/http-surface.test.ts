@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { withCluster } from '../helpers/emulator.js';
-import { Subscription, eventually, post, subscribeCall } from './wire-client.js';
+import { Subscription, eventually, openFramework, post, subscribeCall } from './wire-client.js';
 
 test('the leader answers 405 to GET, a non-leader 307 with a scheme-relative Location, no leader 503', async (t) => {
   const c = await withCluster(t, { masters: 2, agents: 0 });
@@ -231,4 +231,17 @@ test('an invalid FrameworkInfo is refused with an ERROR event on the 200 stream,
   assert.equal(sub.events[0], err, 'no SUBSCRIBED before the ERROR');
   await sub.closed();
   assert.deepEqual(c.frameworks(), []);
+});
+
+test('with keepCalls, a master keeps only the latest calls and responses (a long-lived master does not keep every call)', async (t) => {
+  const c = await withCluster(t, { agents: 1, keepCalls: 4 });
+  const url = c.leaderUrl()!;
+  const sub = await openFramework(t, url, 'kept');
+  const fw = { value: sub.frameworkId };
+  for (let i = 0; i < 10; i++) {
+    assert.equal((await post(url, { type: 'RECONCILE', framework_id: fw, reconcile: { tasks: [{ task_id: { value: `t${i}` } }] } }, { streamId: sub.streamId })).status, 202);
+  }
+  assert.ok(c.received.length <= 4, `at most 4 calls kept, got ${c.received.length}`);
+  assert.equal(c.received.at(-1)!.call.reconcile?.tasks?.[0]?.task_id.value, 't9', 'the latest call is kept');
+  assert.ok(c.responses.length <= 4, `at most 4 responses kept, got ${c.responses.length}`);
 });

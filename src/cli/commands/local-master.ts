@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import pino from 'pino';
-import { startCluster, type Cluster, type ClusterOptions } from '../../emulator/index.js';
+import { KEEP_CALLS_LONG_LIVED, startCluster, type Cluster, type ClusterOptions } from '../../emulator/index.js';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -120,6 +120,7 @@ export function toClusterOptions(flags: LocalMasterFlags): ClusterOptions {
     mode: flags.mode,
     simulatedTaskMs: flags.taskDuration * 1000,
     containerImages: flags.containerImages,
+    keepCalls: KEEP_CALLS_LONG_LIVED,
   };
 }
 

@@ -107,6 +107,8 @@ export interface PersistedJob {
   pendingRetries?: number[];
   /** Paused through the control API (see PersistedState.paused); written only while paused. */
   paused?: true;
+  /** See PersistedState.roundKilled. */
+  roundKilled?: true;
   /** The round of each of `pendingRetries` (written only when one is not `round`'s). */
   pendingRetryRounds?: number[];
   /**
@@ -126,6 +128,8 @@ export interface PersistedRound {
   launched: number;
   finished: number;
   failed: number;
+  /** Ended by us (a kill): it ends `killed`. Absent otherwise, and in older states. */
+  killed?: true;
 }
 
 export interface PersistedState {
@@ -169,6 +173,14 @@ export interface PersistedState {
    * only while paused; under `--jobs` each job's is in its PersistedJob.
    */
   paused?: true;
+  /**
+   * The round `round` was ended by us (POST /api/jobs/{name}/kill, or the
+   * kill after a stop's grace) and ends `killed`, not a success; a restart
+   * mid-kill kills its tasks again and relaunches none. Written only while
+   * such a round is in flight (absent in older states); under `--jobs` in
+   * each job's PersistedJob.
+   */
+  roundKilled?: true;
 }
 
 // ---------------------------------------------------------------------------
@@ -285,7 +297,8 @@ export type Notification =
   | { type: 'acknowledged'; taskId: string; state: string }
   /** `overlaps` (`concurrency: allow`): the rounds still in flight that this one runs alongside. */
   | { type: 'roundStarted'; round: number; tasks: number; job?: string; overlaps?: number[] }
-  | { type: 'roundFinished'; round: number; finished: number; failed: number; job?: string }
+  /** `killed`: the round was ended by us (a kill, a stop or a removal), not a success whatever its tasks did. */
+  | { type: 'roundFinished'; round: number; finished: number; failed: number; job?: string; killed?: true }
   | { type: 'cooldown'; round: number; seconds: number; job?: string }
   /** `--jobs`: a job waits for its schedule or its parents (`next`: its next start by the clock, ms since epoch). */
   | { type: 'jobWaiting'; job: string; round: number; next?: number; parents?: string[] }

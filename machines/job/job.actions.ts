@@ -23,7 +23,9 @@ import { truncatedExponentialMs } from '../policy/backoff.js';
 import type { TaskEvent } from '../task/task.machine.js';
 import { INSPECTED_TASKS_PER_ROUND, isAwaitingFirstWord, startTask, stepTask, type TaskSnapshot, type TaskStep } from '../task/task.steps.js';
 import { activeCount, noActiveTasks, persistParams, persistedTaskOf, type ActiveTasks, type EarlierRound, type JobContext, type RetryCarry } from './job.context.js';
-import { allLaunched, asEarlier, currentAlive, currentOpen, currentWanted, earlierComplete, roundsInFlight, withEarlier, type EarlierFields } from './job.rounds.js';
+import {
+  allLaunched, asEarlier, currentAlive, currentOpen, currentWanted, earlierComplete, killRoundsInFlight, roundIsKilled, roundsInFlight, withEarlier, type EarlierFields,
+} from './job.rounds.js';
 import { jobSetup as base } from './job.setup.js';
 
 /** What a step of the job hands to its effect actions, in order. */
@@ -57,6 +59,7 @@ interface RoundDone {
   finished: number;
   failed: number;
   ok: boolean;
+  killed: boolean;
 }
 
 /**
@@ -98,7 +101,7 @@ function endTasks(context: JobContext, active: ActiveTasks, ended: readonly Task
       taskRetries = rest;
     }
     // `retries`: a failure is relaunched while its chain has retries left; our own kills never are.
-    const killedByUs = active.get(task.taskId)?.matches({ alive: 'killing' }) === true;
+    const killedByUs = active.get(task.taskId)?.matches({ alive: 'killing' }) === true || roundIsKilled(context, task.round);
     const decision = outcome.ok ? undefined : decideTaskEnd(
       { state: outcome.state, killedByUs, reachedMaster: true, retriesSpent: spent ?? 0 }, context.config.retries, rng,
     );
@@ -123,7 +126,10 @@ function endTasks(context: JobContext, active: ActiveTasks, ended: readonly Task
       const after = outcome.ok ? { ...of, finished: of.finished + 1 } : { ...of, failed: of.failed + 1 };
       const complete = earlierComplete(after);
       rounds = withEarlier(rounds, after, complete);
-      if (complete) done.push({ round: after.round, finished: after.finished, failed: after.failed, ok: after.failed === 0 });
+      if (complete) {
+        const killed = after.killed === true;
+        done.push({ round: after.round, finished: after.finished, failed: after.failed, ok: after.failed === 0 && !killed, killed });
+      }
     }
     const note: Notification = { type: 'taskEnded', taskId: task.taskId, round: task.round, state: outcome.state, ok: outcome.ok };
     if (outcome.reason !== undefined) note.reason = outcome.reason;
@@ -135,7 +141,7 @@ function endTasks(context: JobContext, active: ActiveTasks, ended: readonly Task
     completedRounds += 1;
     if (r.ok) successfulRounds += 1;
     lastRoundOk = r.ok;
-    notes.push({ type: 'roundFinished', round: r.round, finished: r.finished, failed: r.failed, ...jobTag(context) });
+    notes.push({ type: 'roundFinished', round: r.round, finished: r.finished, failed: r.failed, ...jobTag(context), ...(r.killed ? { killed: true as const } : {}) });
   }
   const next: JobContext = {
     ...context,
@@ -512,18 +518,77 @@ const killAllTasks = base.createAction(enqueueActions(({ context, enqueue }) => 
 }));
 
 /**
- * Control API: kill the current round. No more of its tasks are launched (the
- * round counts as fully launched); every task is asked to end, with a kill
- * policy of the job's grace.
+ * Control API: kill the rounds in flight (the newest and, with `concurrency:
+ * allow`, the earlier ones). No more of their tasks are launched or relaunched
+ * (each counts as fully launched); every task is asked to end, with a kill
+ * policy of the job's grace; each round is marked killed (written at once, so
+ * a restart mid-kill keeps it) and ends `killed`: not a success, so no `after:`
+ * child runs on it, and the exit status says some task did not finish.
  */
 const killRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   const { active, effects } = killEveryTask(context, { type: 'task.kill', graceSeconds: context.config.graceSeconds });
-  // Every round in flight (`concurrency: allow`) counts as fully launched.
-  let rounds: EarlierFields = context;
-  for (const r of Object.values(context.earlier)) rounds = withEarlier(rounds, { ...r, launched: Math.max(r.launched, r.maxTasks) });
-  const { earlier, earlierAlive, earlierWanting } = rounds;
-  enqueue.assign({ active, launchedInRound: Math.max(context.launchedInRound, context.config.maxTasks), earlier, earlierAlive, earlierWanting });
+  const changes: Partial<JobContext> = { ...killRoundsInFlight(context, true), active };
+  enqueue.assign(changes);
+  enqueue({ type: 'persist', params: persistParams({ ...context, ...changes }) });
   for (const effect of effects) enqueue(effect);
+}));
+
+/**
+ * A stop's or a removal's grace is over: the rounds in flight are ended by us
+ * (marked killed and written, as job.kill does, but the exit status still
+ * follows the tasks: a clean stop keeps its documented status), then every
+ * task is asked to end.
+ */
+const killForStop = base.createAction(enqueueActions(({ context, enqueue }) => {
+  const { active, effects } = killEveryTask(context, { type: 'task.kill' });
+  const changes: Partial<JobContext> = { ...killRoundsInFlight(context, false), active };
+  enqueue.assign(changes);
+  enqueue({ type: 'persist', params: persistParams({ ...context, ...changes }) });
+  for (const effect of effects) enqueue(effect);
+}));
+
+/**
+ * Restored while a round was being killed (job.kill or a stop's kill, then a
+ * restart): its tasks are asked to end again (the KILL may never have gone
+ * out), so none of them is retried and the round still ends killed.
+ */
+const killRestoredRounds = base.createAction(enqueueActions(({ context, enqueue }) => {
+  if (!context.roundKilled && !Object.values(context.earlier).some((r) => r.killed === true)) return;
+  const kill: TaskEvent = { type: 'task.kill', graceSeconds: context.config.graceSeconds };
+  const effects: Effect[] = [];
+  const active = context.active.withMutations((next) => {
+    for (const [taskId, snapshot] of context.active) {
+      if (!roundIsKilled(context, snapshot.context.round)) continue;
+      const step = stepTask(snapshot, kill);
+      next.set(taskId, step.snapshot);
+      effects.push(...effectsOf(step, kill));
+    }
+  });
+  enqueue.assign({ active });
+  for (const effect of effects) enqueue(effect);
+}));
+
+/**
+ * The job stops (drained after a stop or a removal, or stopped now): every
+ * round still in flight is over. Each is said to have ended (the run history
+ * closes it): `killed` when we cut it short (not every task launched, tasks
+ * still alive, or killed after the grace), else with what its tasks did (a
+ * round whose tasks all ended within the grace). Notifications only: the
+ * job's counters and the exit status stay as the tasks left them.
+ */
+const endRoundsInFlight = base.createAction(enqueueActions(({ context, enqueue }) => {
+  const tag = jobTag(context);
+  for (const r of Object.values(context.earlier).sort((a, b) => a.round - b.round)) {
+    enqueue({ type: 'notify', params: { type: 'roundFinished', round: r.round, finished: r.finished, failed: r.failed, ...tag, killed: true } });
+  }
+  if (!currentOpen(context)) return;
+  const complete = context.launchedInRound >= context.config.maxTasks && currentAlive(context) === 0
+    && !context.retryQueue.some((r) => r.round === context.round) && !context.retryCarry.some((r) => r.round === context.round);
+  const killed = context.roundKilled || !complete;
+  enqueue({
+    type: 'notify',
+    params: { type: 'roundFinished', round: context.round, finished: context.finishedInRound, failed: context.failedInRound, ...tag, ...(killed ? { killed: true as const } : {}) },
+  });
 }));
 
 /** Control API: pause or resume, written at once so that a restart or a standby keeps it. */
@@ -589,7 +654,7 @@ function beginRound(context: JobContext, event: JobEvent, overlaps: number[] = [
   // A reload's new definition takes effect with this round.
   const config = context.nextConfig ?? context.config;
   const changes: Partial<JobContext> = {
-    config, nextConfig: undefined, round, phase: 'round', launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, position,
+    config, nextConfig: undefined, round, phase: 'round', roundKilled: false, launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, position,
     earlier: context.earlier, earlierAlive: context.earlierAlive, earlierWanting: context.earlierWanting,
   };
   const { nextConfig: _taken, ...rest } = context;
@@ -630,14 +695,19 @@ function jobTag(context: JobContext): { job?: string } {
 
 const resumeRestored = base.createAction(assign({ resume: undefined }));
 
+/** The newest round has ended: a success when every task finished and we did not kill it. */
 const finishRound = base.createAction(enqueueActions(({ context, enqueue }) => {
   const completedRounds = context.completedRounds + 1;
   const cooldownMs = Math.max(0, context.config.waitSeconds * 1000);
-  const ok = context.failedInRound === 0;
+  const killed = context.roundKilled;
+  const ok = context.failedInRound === 0 && !killed;
   const successfulRounds = context.successfulRounds + (ok ? 1 : 0);
-  enqueue.assign({ completedRounds, phase: 'cooldown', cooldownMs, successfulRounds, lastRoundOk: ok });
-  enqueue({ type: 'notify', params: { type: 'roundFinished', round: context.round, finished: context.finishedInRound, failed: context.failedInRound, ...jobTag(context) } });
-  enqueue({ type: 'persist', params: persistParams({ ...context, completedRounds, phase: 'cooldown', successfulRounds, lastRoundOk: ok }) });
+  enqueue.assign({ completedRounds, phase: 'cooldown', cooldownMs, successfulRounds, lastRoundOk: ok, roundKilled: false });
+  enqueue({
+    type: 'notify',
+    params: { type: 'roundFinished', round: context.round, finished: context.finishedInRound, failed: context.failedInRound, ...jobTag(context), ...(killed ? { killed: true as const } : {}) },
+  });
+  enqueue({ type: 'persist', params: persistParams({ ...context, completedRounds, phase: 'cooldown', successfulRounds, lastRoundOk: ok, roundKilled: false }) });
   if (context.shared) enqueue.sendParent({ type: 'job.roundFinished', job: context.config.name, round: context.round, ok, successfulRounds });
 }));
 
@@ -663,6 +733,20 @@ const releaseRetry = base.createAction(enqueueActions(({ context, enqueue }) => 
 const updateDefinition = base.createAction(enqueueActions(({ event, enqueue }) => {
   if (event.type !== 'job.update') return;
   enqueue.assign({ nextConfig: event.config, triggered: event.triggered });
+}));
+
+/**
+ * `--jobs`: a `job.start` the job cannot take (it was paused, or another round
+ * may not start alongside, after the supervisor decided to start it): it goes
+ * back to the supervisor, which keeps it for when the job is idle again, or
+ * skips it and says so, instead of it being lost.
+ */
+const refuseStart = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'job.start' || !context.shared) return;
+  const start: { at?: number; consumed?: Record<string, number> } = {};
+  if (event.at !== undefined) start.at = event.at;
+  if (event.consumed !== undefined) start.consumed = event.consumed;
+  enqueue.sendParent({ type: 'job.startRefused', job: context.config.name, start, paused: context.paused, inFlight: roundsInFlight(context).length } as never);
 }));
 
 /** `--jobs`: the job waits for a start; the supervisor gives it one that waited, or one its parents allow. */
@@ -739,7 +823,7 @@ const reconcileImplicitly = base.createAction(enqueueActions(({ context, enqueue
 export const jobActions = {
   recordSubscription, recordDisconnection, forgetFramework, loseAllTasks,
   reviveOffers, ensureSuppressed, declineOffers, launchOnOffers, forgetUnsentLaunch, launchPlanned, declinePlanned,
-  inspectRestoredTasks, recordUpdate, killAllTasks, killAllNow, killRound, pause, resume, persistState, sweepTasks,
-  startNextRound, startOverlappingRound, resumeRestored, finishRound, announceCooldown, reportIdle, releaseRetry, updateDefinition,
+  inspectRestoredTasks, recordUpdate, killAllTasks, killAllNow, killRound, killForStop, killRestoredRounds, endRoundsInFlight, pause, resume, persistState, sweepTasks,
+  startNextRound, startOverlappingRound, resumeRestored, finishRound, announceCooldown, reportIdle, refuseStart, releaseRetry, updateDefinition,
   beginReconciliation, retryReconciliation, reconcileImplicitly, reconcileSilentTasks, reconcileAgentTasks,
 };

@@ -71,6 +71,8 @@ export interface EarlierRound {
   alive: number;
   /** Its relaunches waiting for their backoff, or released and not launched yet. */
   retrying: number;
+  /** Ended by us (`job.kill`, or the kill after a stop's grace): it ends `killed`, never a success. */
+  killed?: true;
 }
 
 /** A relaunch of a failed task: the retries its chain has spent with this one, and the round it belongs to. */
@@ -113,6 +115,12 @@ export interface JobContext {
   earlierWanting: number;
   /** Sweeps so far: the job's clock for silence (see the `sweep` region). */
   sweeps: number;
+  /**
+   * The round `round` was ended by us (`job.kill`, or the kill after a stop's
+   * or removal's grace): it launches nothing more, retries nothing, and ends
+   * `killed` (not a success). Persisted (`roundKilled`) so a restart mid-kill keeps it.
+   */
+  roundKilled: boolean;
   /** 'cooldown' once the round `round` is complete (between rounds; earlier rounds may still be in flight). */
   phase: 'round' | 'cooldown';
   /** We asked Mesos to stop sending offers (SUPPRESS) and not revived since. */
@@ -209,6 +217,7 @@ export function persistedHeaderOf(context: JobContext): StateDelta['header'] {
     failedInRound: context.failedInRound,
   };
   if (context.frameworkId !== undefined) header.frameworkId = context.frameworkId;
+  if (context.roundKilled && !context.shared) header.roundKilled = true;
   if (context.shared) header.jobs = [persistedJobOf(context)];
   if (context.paused && !context.shared) header.paused = true;
   return header;
@@ -254,6 +263,7 @@ function persistedJobOf(context: JobContext): PersistedJob {
   };
   if (context.lastRoundOk !== undefined) job.lastRoundOk = context.lastRoundOk;
   if (context.paused) job.paused = true;
+  if (context.roundKilled) job.roundKilled = true;
   if (Object.keys(context.taskRetries).length > 0) job.taskRetries = context.taskRetries;
   const pending = [...context.retryQueue, ...context.retryCarry];
   if (pending.length > 0) {
@@ -262,7 +272,8 @@ function persistedJobOf(context: JobContext): PersistedJob {
   }
   const earlier = Object.values(context.earlier);
   if (earlier.length > 0) {
-    job.earlierRounds = earlier.map(({ round, maxTasks, launched, finished, failed }) => ({ round, maxTasks, launched, finished, failed }));
+    job.earlierRounds = earlier.map(({ round, maxTasks, launched, finished, failed, killed }) => (
+      killed === true ? { round, maxTasks, launched, finished, failed, killed } : { round, maxTasks, launched, finished, failed }));
   }
   return job;
 }
@@ -278,7 +289,7 @@ export function initialJobContext(input: JobInput): JobContext {
   const context: JobContext = {
     config, timing, role, connected: false, paused: false, round: 0, completedRounds: 0, allFinished: true,
     launchedInRound: 0, finishedInRound: 0, failedInRound: 0, lastIndex: 0, active: noActiveTasks,
-    earlier: {}, earlierAlive: 0, earlierWanting: 0, sweeps: 0, phase: 'round',
+    earlier: {}, earlierAlive: 0, earlierWanting: 0, sweeps: 0, phase: 'round', roundKilled: false,
     suppressed: false, cooldownMs: Math.max(0, config.waitSeconds * 1000),
     reconcileRemaining: {}, reconcileAttempt: 0, reconcileDelayMs: timing.reconcileInitialMs,
     shared: input.shared === true, triggered: input.triggered === true, successfulRounds: 0, position: {},
@@ -306,6 +317,8 @@ export function initialJobContext(input: JobInput): JobContext {
   context.allFinished = restored.allFinished;
   context.phase = restored.phase;
   context.paused = (own !== undefined ? own.paused : restored.paused) === true;
+  // Killed mid-round (job.kill, or a stop's kill) before a restart: the round stays killed.
+  context.roundKilled = restored.phase === 'round' && (own !== undefined ? own.roundKilled : restored.roundKilled) === true;
   // Round 0: no round had started; the job starts afresh with the known framework id.
   if (restored.round === 0) return context;
   const earlier = own?.earlierRounds ?? [];

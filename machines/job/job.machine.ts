@@ -13,7 +13,9 @@
  *   → next round … → done; draining on stop. The control API: job.runNow
  *   ends a cooldown at once; job.pause makes the end of a round (or the
  *   cooldown) `paused` until job.resume (→ cooldown) or job.runNow (one
- *   round, then paused again); job.kill kills the round's tasks.
+ *   round, then paused again); job.kill kills the tasks of the rounds in
+ *   flight, which end `killed` (as do rounds cut short by a stop or a
+ *   removal: see job.rounds.ts).
  *   With `--jobs` a job with a schedule or parents waits in `idle` until
  *   the supervisor sends `job.start`, and takes the tasks the supervisor
  *   planned (`job.launch`).
@@ -83,6 +85,8 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
             'job.update': { actions: 'updateDefinition' },
             'job.pause': { actions: 'pause' },
             'job.resume': { actions: 'resume' },
+            // --jobs: a start the job cannot take now (paused, or no round may start alongside): the supervisor keeps or skips it.
+            'job.start': { actions: 'refuseStart' },
           },
           states: {
             /** Before the first subscription. */
@@ -98,7 +102,7 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
                   // Restored paused (the flag is persisted): no new round until job.resume or job.runNow.
                   { guard: and(['resumesInCooldown', 'isPaused']), target: 'paused', actions: 'resumeRestored' },
                   { guard: 'resumesInCooldown', target: 'cooldown', actions: 'resumeRestored' },
-                  { guard: 'resumesInRound', target: 'round', actions: 'resumeRestored' },
+                  { guard: 'resumesInRound', target: 'round', actions: ['resumeRestored', 'killRestoredRounds'] },
                   { guard: 'isTriggered', target: 'idle' },
                   { guard: 'isPaused', target: 'paused' },
                   { target: 'round', actions: 'startNextRound' },
@@ -158,6 +162,7 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
               on: {
                 'job.start': { target: 'round', actions: 'startNextRound' },
                 'job.runNow': { target: 'round', actions: 'startNextRound' },
+                'job.pause': { target: 'paused', actions: 'pause' },
               },
             },
             cooldown: {
@@ -172,7 +177,8 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
             paused: {
               entry: 'ensureSuppressed',
               on: {
-                'job.resume': { target: 'cooldown', actions: 'resume' },
+                // A job with a schedule or parents goes back to waiting for them (a start kept while paused comes then).
+                'job.resume': [{ guard: 'isTriggered', target: 'idle', actions: 'resume' }, { target: 'cooldown', actions: 'resume' }],
                 'job.runNow': { target: 'round', actions: 'startNextRound' },
               },
             },
@@ -184,7 +190,7 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
               states: {
                 grace: { after: { grace: 'killing' } },
                 killing: {
-                  entry: 'killAllTasks',
+                  entry: 'killForStop',
                   on: { 'job.subscribed': { actions: 'killAllTasks' } },
                   after: { killWait: '#job.stopped' },
                 },
@@ -238,8 +244,9 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
       },
     },
     done: { type: 'final', entry: { type: 'setResult', params: { reason: 'completed' } } },
-    stopped: { type: 'final', entry: { type: 'setResult', params: { reason: 'stopped' } } },
-    aborted: { type: 'final', entry: { type: 'setResult', params: { reason: 'aborted' } } },
+    // Rounds still in flight when the job stops end here (killed when cut short).
+    stopped: { type: 'final', entry: ['endRoundsInFlight', { type: 'setResult', params: { reason: 'stopped' } }] },
+    aborted: { type: 'final', entry: ['endRoundsInFlight', { type: 'setResult', params: { reason: 'aborted' } }] },
     handedOver: { type: 'final', entry: { type: 'setResult', params: { reason: 'handover' } } },
   },
   output: ({ context }) => context.result ?? {

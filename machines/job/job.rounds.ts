@@ -101,3 +101,36 @@ export function withEarlier(fields: EarlierFields, next: EarlierRound, remove = 
     earlierWanting: fields.earlierWanting - wantOf(before) + (remove ? 0 : wantOf(next)),
   };
 }
+
+/** Whether the task of round `round` belongs to a round we killed (O(1)). */
+export function roundIsKilled(context: Pick<JobContext, 'round' | 'roundKilled' | 'earlier'>, round: number): boolean {
+  return round === context.round ? context.roundKilled : context.earlier[round]?.killed === true;
+}
+
+/**
+ * Every round in flight ended by us (`job.kill`, or the kill after a stop's
+ * grace): each is marked killed and counts as fully launched, and the
+ * relaunches waiting for them are dropped (their tasks failed: each counts
+ * as failed in its round). The rounds then end `killed` when their last task
+ * ends. `notSuccess` (job.kill): the job's tasks no longer all finished, so
+ * the exit status says so. O(rounds + retries waiting); never on the update path.
+ */
+export function killRoundsInFlight(context: JobContext, notSuccess: boolean): Partial<JobContext> {
+  const dropped = new Map<number, number>();
+  for (const r of [...context.retryQueue, ...context.retryCarry]) dropped.set(r.round, (dropped.get(r.round) ?? 0) + 1);
+  let rounds: EarlierFields = context;
+  for (const r of Object.values(context.earlier)) {
+    rounds = withEarlier(rounds, {
+      ...r, launched: Math.max(r.launched, r.maxTasks), retrying: 0, failed: r.failed + (dropped.get(r.round) ?? 0), killed: true,
+    });
+  }
+  const open = currentOpen(context);
+  const changes: Partial<JobContext> = {
+    ...rounds, retryQueue: [], retryCarry: [],
+    launchedInRound: Math.max(context.launchedInRound, context.config.maxTasks),
+    failedInRound: context.failedInRound + (dropped.get(context.round) ?? 0),
+  };
+  if (open) changes.roundKilled = true;
+  if ((notSuccess && (open || hasEarlierRounds(context))) || dropped.size > 0) changes.allFinished = false;
+  return changes;
+}

@@ -70,6 +70,8 @@ export type JobToSupervisorEvent =
   | { type: 'job.offersWanted'; job: string; wanted: boolean }
   | { type: 'job.launching'; job: string; launches: { offerId: string; agentId: string; tasks: TaskInfo[] }[] }
   | { type: 'job.roundFinished'; job: string; round: number; ok: boolean; successfulRounds: number }
+  /** A `job.start` the job could not take (paused, or no round may start alongside, since the start was sent). */
+  | { type: 'job.startRefused'; job: string; start: { at?: number; consumed?: Record<string, number> }; paused: boolean; inFlight: number }
   /** The job waits for a start (`idle`): after its first subscription and after every round. */
   | { type: 'job.idle'; job: string; round: number };
 

@@ -436,6 +436,29 @@ const startOnSchedule = base.createAction(enqueueActions(({ context, event, self
   enqueue.assign({ slots: startJob(context, context.slots, event.job, ref, { at: event.at }, enqueue) });
 }));
 
+/**
+ * A start the job could not take: it was paused between our decision and the
+ * start (or no round could start alongside by then). As with a start that
+ * comes while the job is paused or between rounds, it is kept until the job
+ * is idle again (one kept start at most; a start by its parents always is);
+ * one that `concurrency` refuses while rounds run is skipped and said.
+ */
+const keepRefusedStart = base.createAction(enqueueActions(({ context, event, enqueue }) => {
+  if (event.type !== 'job.startRefused' || context.stopping) return;
+  const slot = context.slots[event.job];
+  if (slot === undefined || slot.output !== undefined || slot.removed === true) return;
+  const { start } = event;
+  if (start.consumed === undefined && !event.paused && slot.def.schedule !== undefined) {
+    const decision = decideStart(slot.def.schedule.concurrency, event.inFlight, slot.def.schedule.maxInFlight);
+    if (!decision.start) {
+      const why = decision.reason === 'max-in-flight' ? { reason: decision.reason, inFlight: event.inFlight } : {};
+      enqueue({ type: 'notify', params: { type: 'startSkipped', job: event.job, at: start.at ?? context.now, ...why } });
+      return;
+    }
+  }
+  enqueue.assign({ slots: updateSlot(context, event.job, { pendingStart: start, ...(start.consumed ? { consumed: start.consumed } : {}) }) });
+}));
+
 /** A job is idle: give it a start that waited, or one its parents allow. */
 const startWhenIdle = base.createAction(enqueueActions(({ context, event, self, enqueue }) => {
   if (event.type !== 'job.idle' || context.stopping) return;
@@ -484,7 +507,7 @@ const recordRoundFinished = base.createAction(enqueueActions(({ context, event, 
 export const supervisorMachine = base.extend({
   actions: {
     spawnJobs, removeUnknownJobs, reloadJobs, stopClocks, forwardToJobs, controlJob, recordConnection, recordJobEnded, setResult,
-    recordOffersWanted, planOffers, collectLaunches, routeUpdate, startOnSchedule, startWhenIdle, recordRoundFinished,
+    recordOffersWanted, planOffers, collectLaunches, routeUpdate, startOnSchedule, startWhenIdle, keepRefusedStart, recordRoundFinished,
   },
 }).createMachine({
   id: 'supervisor',
@@ -503,6 +526,7 @@ export const supervisorMachine = base.extend({
     'job.launching': { actions: 'collectLaunches' },
     'job.roundFinished': { actions: 'recordRoundFinished' },
     'job.idle': { actions: 'startWhenIdle' },
+    'job.startRefused': { actions: 'keepRefusedStart' },
     'clock.due': { actions: 'startOnSchedule' },
     'job.runNow': { actions: 'controlJob' },
     'job.pause': { actions: 'controlJob' },

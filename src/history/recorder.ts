@@ -33,7 +33,7 @@ export function recordRuns(signals: Signals, history: RunHistory, job: RecordedJ
     taskState: ({ round, ...update }) => { if (ownTask(update.taskId)) history.taskState(name, round, update, tasksPerRound); },
     taskUnlaunched: ({ round, taskId, reason }) => { if (ownTask(taskId)) history.taskUnlaunched(name, round, taskId, reason, tasksPerRound); },
     taskEnded: ({ round, ...ended }) => { if (ownTask(ended.taskId)) history.taskEnded(name, round, ended, tasksPerRound); },
-    roundFinished: ({ round, finished, failed, job: of }) => { if (ownRound(of)) history.roundFinished(name, round, finished, failed, tasksPerRound); },
+    roundFinished: ({ round, finished, failed, job: of, killed }) => { if (ownRound(of)) history.roundFinished(name, round, finished, failed, tasksPerRound, killed === true); },
   };
   for (const [signal, listener] of Object.entries(listeners)) signals.on(signal as keyof SignalMap, listener as never);
   return () => {

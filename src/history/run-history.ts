@@ -200,14 +200,14 @@ export class RunHistory {
     this.emit({ kind: 'task', job, task: row });
   }
 
-  /** The machines' counts are the truth for the totals. */
-  roundFinished(job: string, round: number, finished: number, failed: number, tasksPerRound: number): void {
+  /** The machines' counts are the truth for the totals. `killed`: ended by us (a kill, a stop, a removal). */
+  roundFinished(job: string, round: number, finished: number, failed: number, tasksPerRound: number, killed = false): void {
     const run = this.runFor(job, round, tasksPerRound);
     if (!run) return;
     run.finished = finished;
     run.failed = failed;
     run.failuresNotListed = Math.max(0, failed - run.failures.length);
-    this.close(job, this.entry(job), run, failed > 0 ? 'failed' : 'succeeded');
+    this.close(job, this.entry(job), run, killed ? 'killed' : failed > 0 ? 'failed' : 'succeeded');
   }
 
   /** The scheduler stops while rounds are open and will not carry them on (its state is reset). */

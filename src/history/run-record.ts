@@ -19,10 +19,12 @@ export const DEFAULT_HISTORY_LIMIT = 100;
 
 /**
  * running: still going; succeeded: every task finished; failed: some task did
- * not finish; interrupted: the round never finished here (the scheduler stopped,
- * or its state was reset, before every task ended).
+ * not finish; killed: we ended it (POST kill, a stop's or a removal's kill, or
+ * a stop before all its tasks launched), never a success whatever its tasks
+ * did; interrupted: the round never finished here (the scheduler stopped, or
+ * its state was reset, before every task ended).
  */
-export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'interrupted';
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'killed' | 'interrupted';
 
 export interface FailedTask {
   taskId: string;
@@ -75,7 +77,7 @@ export class HistoryFormatError extends Error {
   }
 }
 
-const OUTCOMES: readonly string[] = ['running', 'succeeded', 'failed', 'interrupted'];
+const OUTCOMES: readonly string[] = ['running', 'succeeded', 'failed', 'killed', 'interrupted'];
 
 /** Parses and checks a persisted history; throws HistoryFormatError naming `where`. */
 export function parseHistory(text: string, where: string): HistoryDocument {

@@ -211,11 +211,11 @@ export function startProgressLine(options: ProgressOptions): ProgressLine {
     },
     roundFinished: (s) => {
       if (!perJob) {
-        endLine(`round ${s.round} done · finished ${s.finished} · failed ${s.failed}`);
+        endLine(`round ${s.round} done · finished ${s.finished} · failed ${s.failed}${s.killed ? ' · killed' : ''}`);
         return;
       }
       jobs.get(keyOfRound(s.job))?.rounds.delete(s.round);
-      endLine(`${s.job ?? ''} round ${s.round} done · finished ${s.finished} · failed ${s.failed}`);
+      endLine(`${s.job ?? ''} round ${s.round} done · finished ${s.finished} · failed ${s.failed}${s.killed ? ' · killed' : ''}`);
       draw();
     },
     cooldown: ({ until, job }) => {

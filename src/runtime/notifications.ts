@@ -140,8 +140,11 @@ export function handleNotification(n: Notification, sinks: NotificationSinks): v
       signals.emit('roundStarted', { round: n.round, tasks: n.tasks, ...(n.job !== undefined ? { job: n.job } : {}), ...(n.overlaps !== undefined ? { overlaps: n.overlaps } : {}) });
       return;
     case 'roundFinished':
-      log.info({ round: n.round, finished: n.finished, failed: n.failed, job: n.job }, `${jobPrefix(n.job)}round ${n.round} done: ${n.finished} finished, ${n.failed} failed`);
-      signals.emit('roundFinished', { round: n.round, finished: n.finished, failed: n.failed, ...(n.job !== undefined ? { job: n.job } : {}) });
+      log.info({ round: n.round, finished: n.finished, failed: n.failed, job: n.job, ...(n.killed ? { killed: true } : {}) },
+        `${jobPrefix(n.job)}round ${n.round} done: ${n.finished} finished, ${n.failed} failed${n.killed ? ' (killed: not a success)' : ''}`);
+      signals.emit('roundFinished', {
+        round: n.round, finished: n.finished, failed: n.failed, ...(n.job !== undefined ? { job: n.job } : {}), ...(n.killed ? { killed: true as const } : {}),
+      });
       return;
     case 'cooldown':
       log.info({ round: n.round, seconds: n.seconds, job: n.job }, `${jobPrefix(n.job)}waiting ${n.seconds}s before round ${n.round + 1}, holding no resources`);

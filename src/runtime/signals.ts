@@ -29,7 +29,8 @@ export interface SignalMap {
    * (`concurrency: allow`): the job's rounds still in flight that this one runs alongside.
    */
   roundStarted: [{ round: number; tasks: number; job?: string; overlaps?: number[] }];
-  roundFinished: [{ round: number; finished: number; failed: number; job?: string }];
+  /** `killed`: ended by us (POST kill, or a stop's or removal's kill), not a success. */
+  roundFinished: [{ round: number; finished: number; failed: number; job?: string; killed?: true }];
   cooldown: [{ round: number; until: number; job?: string }];
   /** `--jobs` with `retries`: a failed task is relaunched under a new id. */
   taskRetry: [{ taskId: string; round: number; state: string }];

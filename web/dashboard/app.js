@@ -143,7 +143,7 @@ function Sparkline({ runs }) {
   if (runs.length === 0) return html`<svg class="sparkline" width=${width} height=${height}></svg>`;
   const max = Math.max(1, ...runs.map((r) => r.durationMs ?? 0));
   const bar = width / Math.max(runs.length, 10);
-  const colour = { succeeded: '#1a7f37', failed: '#cf222e', running: '#0969da', interrupted: '#8c959f' };
+  const colour = { succeeded: '#1a7f37', failed: '#cf222e', killed: '#9a6700', running: '#0969da', interrupted: '#8c959f' };
   return html`<svg class="sparkline" width=${width} height=${height} role="img" aria-label="recent rounds">
     ${runs.map((r, i) => {
       const v = r.durationMs === null ? max / 3 : Math.max(2, (r.durationMs / max) * (height - 2));

@@ -8,9 +8,12 @@
  *   schedule has `concurrency: allow`: then the next round starts at once,
  *   alongside (409 ROUND_IN_PROGRESS when `max-in-flight` rounds run).
  * - pause: no new round starts; a round in progress finishes first.
- * - resume: a paused job carries on after a cooldown of --wait.
- * - kill: the current round's tasks are killed with a kill policy of --grace;
- *   no more of them are launched. 409 NOT_RUNNING between rounds.
+ * - resume: a paused job carries on after a cooldown of --wait (a job with a
+ *   schedule or parents: when they say; a start that came while it was
+ *   paused runs at once).
+ * - kill: the tasks of the rounds in flight are killed with a kill policy of
+ *   --grace; no more of them are launched, the rounds end `killed` (not a
+ *   success). 409 NOT_RUNNING between rounds.
  */
 import type { AnyActorRef } from 'xstate';
 import type { JobControlEvent } from '../../../machines/contract.js';
@@ -22,12 +25,15 @@ import { ApiError } from './api-error.js';
 export const CONTROL_ACTIONS = ['run', 'pause', 'resume', 'kill'] as const;
 export type ControlAction = (typeof CONTROL_ACTIONS)[number];
 
-export type JobPhase = 'waiting' | 'round' | 'cooldown' | 'paused' | 'draining' | 'done';
+/** `idle`: `--jobs`, a job with a schedule or parents between rounds, waiting for them. */
+export type JobPhase = 'waiting' | 'idle' | 'round' | 'cooldown' | 'paused' | 'draining' | 'done';
 
 export interface JobMachineState {
   phase: JobPhase;
   /** A pause was asked for (it takes effect at the end of a round in progress). */
   paused: boolean;
+  /** `--jobs`: its rounds start by its schedule or its parents (a resume goes back to waiting for them). */
+  triggered?: boolean;
   round: number;
   /** Tasks of the rounds in flight. */
   active: number;
@@ -48,7 +54,7 @@ export interface ControlResult {
 
 type Snapshot = {
   value?: unknown; status?: string; children?: Record<string, AnyActorRef | undefined>;
-  context?: { paused?: boolean; round?: number; active?: { size?: number }; slots?: Record<string, { output?: unknown } | undefined> };
+  context?: { paused?: boolean; triggered?: boolean; round?: number; active?: { size?: number }; slots?: Record<string, { output?: unknown } | undefined> };
 };
 
 /**
@@ -68,6 +74,7 @@ export function jobMachineState(framework: AnyActorRef | undefined, jobName?: st
   const snapshot = job.getSnapshot() as Snapshot;
   const context = snapshot.context ?? {};
   const base: Omit<JobMachineState, 'phase'> = { paused: context.paused === true, round: context.round ?? 0, active: context.active?.size ?? 0, rounds: [] };
+  if (context.triggered === true) base.triggered = true;
   if (snapshot.status !== 'active') return { ...base, phase: 'done' };
   const job_ = context as unknown as JobContext;
   if (job_.earlier !== undefined) {
@@ -78,7 +85,7 @@ export function jobMachineState(framework: AnyActorRef | undefined, jobName?: st
   const phase = typeof value === 'object' ? value?.active?.phase : undefined;
   const name = typeof phase === 'string' ? phase : typeof phase === 'object' && phase !== null ? Object.keys(phase)[0] : undefined;
   switch (name) {
-    case 'round': case 'cooldown': case 'paused': case 'draining': case 'waiting':
+    case 'round': case 'idle': case 'cooldown': case 'paused': case 'draining': case 'waiting':
       return { ...base, phase: name };
     default:
       return { ...base, phase: 'done' };
@@ -119,7 +126,10 @@ export function controlJob(target: JobControlTarget, action: ControlAction): Con
       return send({ type: 'job.pause' }, state.phase === 'round' ? `paused: round ${state.round} finishes, then no new round starts until resumed` : 'paused: no new round starts until resumed');
     case 'resume':
       if (!state.paused) return same('not paused');
-      return send({ type: 'job.resume' }, state.phase === 'paused' ? 'resumed: the next round starts after the cooldown' : 'resumed: the job goes on after this round');
+      if (state.phase !== 'paused') return send({ type: 'job.resume' }, 'resumed: the job goes on after this round');
+      return send({ type: 'job.resume' }, state.triggered === true
+        ? 'resumed: the next round starts when its schedule or its parents say (at once for a start that came while paused)'
+        : 'resumed: the next round starts after the cooldown');
     case 'kill':
       if (state.phase !== 'round') throw new ApiError('NOT_RUNNING', `job '${target.name}' has no round running to kill`);
       return send({ type: 'job.kill' }, `killing the ${state.active} running task${state.active === 1 ? '' : 's'} of round${state.rounds.length > 1 ? `s ${state.rounds.join(', ')}` : ` ${state.round}`} (grace ${target.graceSeconds}s); no more of its tasks are launched`);

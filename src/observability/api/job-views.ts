@@ -41,6 +41,7 @@ export function jobState(def: JobDefinitionView, view: StateViewSnapshot | undef
       case 'cooldown': return 'cooldown';
       case 'paused': return 'paused';
       case 'done': return 'done';
+      // `idle`: waiting for its schedule or its parents.
       default: return 'waiting';
     }
   }

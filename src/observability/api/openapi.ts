@@ -97,8 +97,10 @@ export const openApiDocument = {
           run: 'start a round now: during the cooldown (or a pause) the next round starts at once; during a round 409 ROUND_IN_PROGRESS, '
             + 'unless the job\'s schedule has `concurrency: allow`: then the next round starts at once, alongside (409 while `max-in-flight` rounds run)',
           pause: 'start no new round until resumed; a round in progress finishes first',
-          resume: 'a paused job carries on: the next round starts after a cooldown of --wait',
-          kill: 'kill the tasks of the rounds in flight (KILL with a kill policy of --grace); no more of their tasks are launched',
+          resume: 'a paused job carries on: the next round starts after a cooldown of --wait (a job with a schedule or parents: when they say; '
+            + 'a start that came while it was paused runs at once)',
+          kill: 'kill the tasks of the rounds in flight (KILL with a kill policy of --grace); no more of their tasks are launched or retried, '
+            + 'the rounds end killed (not a success: no after: child runs on them)',
         }[action],
         parameters: [jobName],
         responses: { 200: json(ref('ControlResult'), 'what was done'), ...errors(401, 403, 404, 409, 503) },
@@ -122,7 +124,11 @@ export const openApiDocument = {
         },
       },
       JobState: { type: 'string', enum: ['waiting', 'running', 'cooldown', 'paused', 'done'] },
-      Outcome: { type: 'string', enum: ['running', 'succeeded', 'failed', 'interrupted'], description: 'interrupted: the round never finished here (the scheduler stopped or its state was reset first)' },
+      Outcome: {
+        type: 'string', enum: ['running', 'succeeded', 'failed', 'killed', 'interrupted'],
+        description: 'killed: ended by us (POST kill, or a stop or removal that cut it short), never a success; '
+          + 'interrupted: the round never finished here (the scheduler stopped or its state was reset first)',
+      },
       Definition: {
         type: 'object', additionalProperties: false, required: ['cmd', 'cpus', 'memMb', 'maxTasks', 'waitSeconds', 'rounds', 'role'],
         properties: { cmd: str, cpus: { type: 'number' }, memMb: { type: 'number' }, maxTasks: int, waitSeconds: { type: 'number' }, rounds: int, role: str, image: str },

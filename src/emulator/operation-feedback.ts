@@ -94,14 +94,17 @@ export class OperationFeedback {
   /** RECONCILE_OPERATIONS: one unreliable UPDATE_OPERATION_STATUS per operation. */
   reconcile(frameworkId: string, asked: NonNullable<Call['reconcile_operations']>, standing: (agentId: string) => AgentStanding): void {
     const operations = asked.operations ?? [];
+    // A new leader learns an agent's operations when the agent re-registers.
+    const known = (record: OperationRecord | undefined): record is OperationRecord => record !== undefined && standing(record.agentId) !== 'recovering';
     if (operations.length === 0) {
       for (const record of this.operations.values()) {
-        if (record.frameworkId === frameworkId) this.host.send(frameworkId, updateEvent(withoutUuid(latest(record))));
+        if (record.frameworkId === frameworkId && known(record)) this.host.send(frameworkId, updateEvent(withoutUuid(latest(record))));
       }
       return;
     }
     for (const op of operations) {
-      const record = this.operations.get(key(frameworkId, op.operation_id.value));
+      const found = this.operations.get(key(frameworkId, op.operation_id.value));
+      const record = known(found) ? found : undefined;
       let status: OperationStatus;
       if (record) {
         status = withoutUuid(latest(record));

@@ -18,6 +18,7 @@
  * acknowledged (operation-feedback.ts).
  */
 import type { Event, FrameworkInfo, Operation, Resource } from '../mesos/types.js';
+import { roleNameError } from './role-name.js';
 import { addBags, emptyBag, formatBag, isStrictSubrole, reservationStack, reservedAs, ResourceError, resourcesToBag, stackRole, type PlainBag, type Reservation, type ResourceBag } from './resources.js';
 
 export interface Conversion {
@@ -53,12 +54,16 @@ function resourceFormatError(r: Resource): string | undefined {
   if (r.disk && r.name !== 'disk') return `DiskInfo should not be set for ${r.name} resource`;
   const stack = r.reservations ?? [];
   if (stack.length === 0) {
+    const roleError = roleNameError(r.role ?? '*');
+    if (roleError) return roleError;
     if (r.reservation && (r.role ?? '*') === '*') return 'Invalid reservation: role "*" cannot be dynamically reserved';
     return undefined;
   }
   for (const one of stack) {
     if (one.type === undefined) return "Invalid reservation: 'Resource.ReservationInfo.type' field must be set.";
     if (one.role === undefined) return "Invalid reservation: 'Resource.ReservationInfo.role' field must be set.";
+    const roleError = roleNameError(one.role);
+    if (roleError) return roleError;
     if (one.role === '*') return 'Invalid reservation: role "*" cannot be reserved';
   }
   for (let i = 1; i < stack.length; i++) {

@@ -287,3 +287,38 @@ test('an acknowledged OPERATION_FINISHED is not sent again; an ACKNOWLEDGE_OPERA
   await new Promise((resolve) => setTimeout(resolve, 1000));
   assert.ok(copies() <= atAck + 1, `copies after the acknowledgement: ${copies() - atAck}`);
 });
+
+test('after a leader change the operation is unknown until its agent re-registers (OPERATION_RECOVERING); then the agent re-sends the unacknowledged OPERATION_FINISHED', async (t) => {
+  const c = await withCluster(t, { masters: 2, agents: 1, mode: 'simulated', agentReregisterDelayMs: 1000 });
+  const url0 = c.leaderUrl()!;
+  const sub = await openFramework(t, url0, 'vol', FRAMEWORK);
+  const offer = await nextOffer(sub, 0);
+  await accept(url0, sub, offer, [{ type: 'RESERVE', id: { value: 'kept' }, reserve: { resources: [disk(10)] } }]);
+  const finished = await operationUpdate(sub, 'kept', 0);
+  c.faults.electLeader(1);
+  await sub.closed();
+  const url1 = c.leaderUrl()!;
+  const again = await openFramework(t, url1, 'vol', { ...FRAMEWORK, id: { value: sub.frameworkId } });
+  const mark = again.events.length;
+  await reconcileOperations(url1, again, [{ operation_id: { value: 'kept' }, agent_id: offer.agent_id }]);
+  const recovering = await operationUpdate(again, 'kept', mark);
+  assert.deepEqual([recovering.state, recovering.message, recovering.uuid], ['OPERATION_RECOVERING', 'Reconciliation: Agent is recovered but has not re-registered', undefined]);
+  // Back: the agent's resend reaches the framework with the same uuid, and an acknowledgement ends it.
+  const resent = await again.next((e) => e.update_operation_status?.status.uuid?.value === finished.uuid!.value, { from: mark, timeoutMs: 10_000 });
+  assert.equal(resent.update_operation_status!.status.state, 'OPERATION_FINISHED');
+  assert.equal((await ackOperation(url1, again, finished)).status, 202);
+  const from = again.events.length;
+  await reconcileOperations(url1, again, [{ operation_id: { value: 'kept' }, agent_id: offer.agent_id }]);
+  assert.equal((await operationUpdate(again, 'kept', from)).state, 'OPERATION_UNKNOWN');
+});
+
+test('a reservation for a role that is not a valid role name is refused before the master looks at the offer', async (t) => {
+  const c = await withCluster(t, { agents: 1, mode: 'simulated' });
+  const url = c.leaderUrl()!;
+  const sub = await openFramework(t, url, 'vol', FRAMEWORK);
+  const offer = await nextOffer(sub, 0);
+  const bad: Resource = { ...disk(10), reservations: [{ type: 'DYNAMIC', role: 'dev/', principal: 'alice' }] };
+  await accept(url, sub, offer, [{ type: 'RESERVE', id: { value: 'bad-role' }, reserve: { resources: [bad] } }]);
+  const status = await operationUpdate(sub, 'bad-role', 0);
+  assert.equal(status.message, "Operation attempted with invalid resources: Role 'dev/' cannot end with a slash");
+});

@@ -4,7 +4,8 @@
  * finishes and one sleeps; POST /api/jobs/extract/kill ends the round; its run
  * (GET /api/jobs/extract/runs/1, held to the OpenAPI document) says `killed`
  * with the finished task counted, the `after: [extract]` child `load` never
- * runs, and the process, stopped, exits 1 (a job's last round did not succeed).
+ * runs (it can be paused and resumed while it waits), and the process,
+ * stopped, exits 1 (a job's last round did not succeed).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +60,15 @@ describe('--jobs: POST kill on a running round', () => {
     const child = await requestValid(base, '/api/jobs/load/runs', '/api/jobs/{name}/runs');
     assert.deepEqual(child.runs, [], 'the child has no run');
     assert.equal(cli.messages().some((m) => m.startsWith('job load: round')), false, cli.messages().join('\n'));
+
+    // The child, idle (waiting for its parent), can be paused and resumed; resumed, it waits for its parent again.
+    const post = (job: string, action: string) => requestValid(base, `/api/jobs/${job}/${action}`, `/api/jobs/{name}/${action}`, 200, { method: 'POST' });
+    const paused = await post('load', 'pause');
+    assert.deepEqual([paused.changed, paused.state.phase, paused.state.paused], [true, 'paused', true]);
+    assert.equal((await requestValid(base, '/api/jobs/load', '/api/jobs/{name}')).state, 'paused');
+    const resumed = await post('load', 'resume');
+    assert.deepEqual([resumed.state.phase, resumed.state.paused, resumed.state.triggered], ['idle', false, true]);
+    assert.match(resumed.message, /when its schedule or its parents say/);
 
     cli.child.kill('SIGTERM');
     const exit = await cli.exited;

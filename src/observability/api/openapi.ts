@@ -161,7 +161,12 @@ export const openApiDocument = {
           state: {
             type: 'object', additionalProperties: false, required: ['phase', 'paused', 'round', 'active', 'rounds'],
             properties: {
-              phase: { type: 'string', enum: ['waiting', 'round', 'cooldown', 'paused', 'draining', 'done'] }, paused: { type: 'boolean' }, round: int, active: int,
+              phase: {
+                type: 'string', enum: ['waiting', 'idle', 'round', 'cooldown', 'paused', 'draining', 'done'],
+                description: 'idle: a job with a schedule or parents (--jobs) between rounds, waiting for them',
+              },
+              paused: { type: 'boolean' }, round: int, active: int,
+              triggered: { type: 'boolean', description: 'its rounds start by its schedule or its parents (--jobs): a resume goes back to waiting for them' },
               rounds: { type: 'array', items: int, description: 'the rounds in flight, oldest first' },
               overlap: { type: 'boolean', description: '`concurrency: allow`: whether a run now starts another round alongside' },
             },

@@ -2,6 +2,7 @@
  * What `--notify-url` receives, one JSON object per POST:
  *   round.failed       a round ended with failed tasks (the run, with its first 20 failures)
  *   job.recovered      a job's first successful round after failed ones
+ *   (a round we killed, `killed`, sends neither and counts neither way for job.recovered)
  *   framework.error    the master removed the framework, or the scheduler gave up (fatal)
  *   leadership.gained  with --ha: this instance was elected and starts the framework
  *   leadership.lost    with --ha: this instance no longer leads (it hands over)

@@ -139,6 +139,25 @@ describe('run history', () => {
     assert.equal(next.run('etl', 1)?.failures[0]?.message, 'Command exited with status 1');
   });
 
+  it('a round we killed is recorded killed (also with no task failed, or some finished), kept as such in the file, and a stop closes nothing of it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'history-'));
+    const file = historyFileFor(join(dir, 'etl.json'));
+    const history = new RunHistory({ limit: 100 });
+    const signals = new Signals();
+    const kept = await keepHistory(history, signals, { name: 'etl', tasksPerRound: 2 }, new FileHistoryStore(file), silent);
+    signals.emit('roundStarted', { round: 1, tasks: 2 });
+    signals.emit('roundFinished', { round: 1, finished: 0, failed: 0, killed: true });
+    playRound(signals, 2, 2, 0);
+    signals.emit('roundStarted', { round: 3, tasks: 2 });
+    signals.emit('taskLaunched', { taskId: 'etl-r3-t1-abc', round: 3, agentId: 'agent-1' });
+    signals.emit('taskEnded', { taskId: 'etl-r3-t1-abc', round: 3, state: 'TASK_FINISHED', ok: true });
+    signals.emit('roundFinished', { round: 3, finished: 1, failed: 0, killed: true });
+    await kept.stop({ interrupted: true });
+    const next = new RunHistory({ limit: 100 });
+    await keepHistory(next, new Signals(), { name: 'etl', tasksPerRound: 2 }, new FileHistoryStore(file), silent);
+    assert.deepEqual(next.runs('etl').map((r) => [r.run, r.outcome, r.finished, r.failed]), [[1, 'killed', 0, 0], [2, 'succeeded', 2, 0], [3, 'killed', 1, 0]]);
+  });
+
   it('an unreadable history file is reported and left as it is; the history is kept in memory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'history-'));
     const file = join(dir, 'etl.history.json');

@@ -211,6 +211,11 @@ export type SubscriptionEvent =
   | { type: 'mesos.offers'; generation: number; offers: Offer[]; receivedAt: number }
   | { type: 'mesos.rescind'; generation: number; offerId: string }
   | { type: 'mesos.update'; generation: number; status: TaskStatus }
+  /**
+   * Consecutive UPDATEs of one chunk of the stream (two or more), in stream
+   * order: one event through the machines instead of one per update.
+   */
+  | { type: 'mesos.updates'; generation: number; statuses: TaskStatus[] }
   | { type: 'mesos.failure'; generation: number; agentId?: string; executorId?: string; status?: number }
   | { type: 'mesos.message'; generation: number; agentId: string; executorId: string; data: string }
   | { type: 'mesos.error'; generation: number; message: string }

@@ -365,6 +365,7 @@ export const frameworkMachine = base.extend({
                     'mesos.offers': { guard: 'isCurrentGeneration', target: 'subscribed', reenter: true, actions: ['notifyOffersReceived', 'forwardToJob'] },
                     'mesos.rescind': { guard: 'isCurrentGeneration', target: 'subscribed', reenter: true, actions: 'forwardToJob' },
                     'mesos.update': { guard: 'isCurrentGeneration', target: 'subscribed', reenter: true, actions: 'forwardToJob' },
+                    'mesos.updates': { guard: 'isCurrentGeneration', target: 'subscribed', reenter: true, actions: 'forwardToJob' },
                     'mesos.failure': { guard: 'isCurrentGeneration', target: 'subscribed', reenter: true, actions: 'forwardToJob' },
                     'mesos.message': { guard: 'isCurrentGeneration', target: 'subscribed', reenter: true },
                     'mesos.other': { guard: 'isCurrentGeneration', target: 'subscribed', reenter: true },

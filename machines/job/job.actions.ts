@@ -459,42 +459,55 @@ const inspectRestoredTasks = base.createAction(enqueueActions(({ context, enqueu
  * of the written-ahead task tells its current state anyway. An update for a
  * task we do not track is reported, and if that task is alive it is killed:
  * an orphan would break the maxTasks promise.
+ *
+ * `mesos.updates` (the UPDATEs of one stream chunk) are stepped one after the
+ * other in one action, each exactly as a `mesos.update` of its own would be
+ * (the same effects in the same order); the context is assigned once.
  */
 const recordUpdate = base.createAction(enqueueActions(({ context, event, enqueue }) => {
-  if (event.type !== 'mesos.update') return;
-  const status = event.status;
-  const taskId = status.task_id.value;
-  const known = context.active.get(taskId);
-  if (known === undefined) {
-    enqueue({ type: 'notify', params: { type: 'unknownTask', taskId, state: status.state } });
-    if (!isTerminalState(status.state) && context.connected) {
-      enqueue({ type: 'sendCall', params: { call: killCall(taskId, status.agent_id?.value) } });
-    }
-  } else {
-    let reconcileRemaining = context.reconcileRemaining;
-    if (reconcileRemaining[taskId] === true) {
-      const { [taskId]: _heard, ...rest } = reconcileRemaining;
-      reconcileRemaining = rest;
-    }
-    const taskEvent: TaskEvent = { type: 'task.status', status };
-    const step = stepTask(known, taskEvent);
-    for (const effect of effectsOf(step, taskEvent)) enqueue(effect);
-    if (step.outcome === undefined) {
-      enqueue.assign({ active: context.active.set(taskId, step.snapshot), reconcileRemaining });
+  if (event.type !== 'mesos.update' && event.type !== 'mesos.updates') return;
+  /** One update on top of `ctx`: enqueues its effects, returns the context after it. */
+  const apply = (ctx: JobContext, status: TaskStatus): JobContext => {
+    const taskId = status.task_id.value;
+    const known = ctx.active.get(taskId);
+    let next = ctx;
+    if (known === undefined) {
+      enqueue({ type: 'notify', params: { type: 'unknownTask', taskId, state: status.state } });
+      if (!isTerminalState(status.state) && ctx.connected) {
+        enqueue({ type: 'sendCall', params: { call: killCall(taskId, status.agent_id?.value) } });
+      }
     } else {
-      const { next, notes, removed, done } = endTasks({ ...context, reconcileRemaining }, context.active, [step]);
-      enqueue.assign(endedFields(next));
-      for (const params of notes) enqueue({ type: 'notify', params });
-      enqueue({ type: 'persist', params: persistParams(next, { remove: removed }) });
-      reportRoundsDone(next, done, enqueue);
+      let reconcileRemaining = ctx.reconcileRemaining;
+      if (reconcileRemaining[taskId] === true) {
+        const { [taskId]: _heard, ...rest } = reconcileRemaining;
+        reconcileRemaining = rest;
+      }
+      const taskEvent: TaskEvent = { type: 'task.status', status };
+      const step = stepTask(known, taskEvent);
+      for (const effect of effectsOf(step, taskEvent)) enqueue(effect);
+      if (step.outcome === undefined) {
+        next = { ...ctx, active: ctx.active.set(taskId, step.snapshot), reconcileRemaining };
+      } else {
+        const ended = endTasks({ ...ctx, reconcileRemaining }, ctx.active, [step]);
+        next = { ...ctx, ...endedFields(ended.next) };
+        for (const params of ended.notes) enqueue({ type: 'notify', params });
+        enqueue({ type: 'persist', params: persistParams(ended.next, { remove: ended.removed }) });
+        reportRoundsDone(ended.next, ended.done, enqueue);
+      }
     }
-  }
-  if (status.uuid === undefined) return;
-  const agentId = status.agent_id?.value ?? known?.context.agentId;
-  if (agentId === undefined) return;
-  const call = acknowledgeCall(agentId, taskId, status.uuid);
-  enqueue({ type: 'sendCall', params: isTerminalState(status.state) ? { call } : { call, independent: true } });
-  enqueue({ type: 'notify', params: { type: 'acknowledged', taskId, state: status.state } });
+    if (status.uuid === undefined) return next;
+    const agentId = status.agent_id?.value ?? known?.context.agentId;
+    if (agentId === undefined) return next;
+    const call = acknowledgeCall(agentId, taskId, status.uuid);
+    enqueue({ type: 'sendCall', params: isTerminalState(status.state) ? { call } : { call, independent: true } });
+    enqueue({ type: 'notify', params: { type: 'acknowledged', taskId, state: status.state } });
+    return next;
+  };
+  let next = context;
+  if (event.type === 'mesos.update') next = apply(next, event.status);
+  else for (const status of event.statuses) next = apply(next, status);
+  // The effects carry their own parameters, so one assign at the end is the same as one per update.
+  if (next !== context) enqueue.assign(endedFields(next));
 }));
 
 /** Steps every task in flight with `kill`: the new map and the effects the steps return. */

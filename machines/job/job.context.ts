@@ -166,7 +166,7 @@ export interface JobOutput {
   unfinished: number;
 }
 
-type Forwarded = Extract<SubscriptionEvent, { type: 'mesos.offers' | 'mesos.rescind' | 'mesos.update' | 'mesos.failure' }>;
+type Forwarded = Extract<SubscriptionEvent, { type: 'mesos.offers' | 'mesos.rescind' | 'mesos.update' | 'mesos.updates' | 'mesos.failure' }>;
 
 export type JobEvent =
   | Forwarded

@@ -48,6 +48,7 @@ export const jobMachine = jobSetup.extend({ actions: jobActions }).createMachine
       entry: 'inspectRestoredTasks',
       on: {
         'mesos.update': { actions: 'recordUpdate' },
+        'mesos.updates': { actions: 'recordUpdate' },
         'call.unsent': { actions: 'forgetUnsentLaunch' },
         'mesos.failure': { actions: 'reconcileAgentTasks' },
         'job.abort': { target: 'aborted', actions: 'killAllNow' },

@@ -27,7 +27,7 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import type { JobRun, Notification, SendCallParams } from '../contract.js';
-import type { TaskInfo } from '../../src/mesos/types.js';
+import type { TaskInfo, TaskStatus } from '../../src/mesos/types.js';
 import { acceptCall, acknowledgeCall, declineCall, killCall, launchOperation, reviveCall, suppressCall } from '../policy/calls.js';
 import { consume, isReady } from '../policy/dependencies.js';
 import { diffJobs, sameData } from '../policy/jobs-diff.js';
@@ -372,24 +372,39 @@ const collectLaunches = base.createAction(enqueueActions(({ context, event, enqu
 // ---------------------------------------------------------------------------
 // Updates
 
+/**
+ * Updates go to the job that runs their task: `mesos.updates` (the UPDATEs of
+ * one stream chunk) once per job, with that job's updates in stream order.
+ * An update of no job of ours is answered here, where it stands in the list.
+ */
 const routeUpdate = base.createAction(enqueueActions(({ context, event, enqueue }) => {
-  if (event.type !== 'mesos.update') return;
-  const { status } = event;
-  const taskId = status.task_id.value;
-  const name = jobOfTask(taskId, context.order);
-  const slot = name === undefined ? undefined : context.slots[name];
-  if (slot !== undefined && slot.output === undefined) {
-    enqueue.sendTo(slot.actorId, event);
-    return;
+  if (event.type !== 'mesos.update' && event.type !== 'mesos.updates') return;
+  const statuses = event.type === 'mesos.update' ? [event.status] : event.statuses;
+  const byJob = new Map<string, TaskStatus[]>();
+  for (const status of statuses) {
+    const taskId = status.task_id.value;
+    const name = jobOfTask(taskId, context.order);
+    const slot = name === undefined ? undefined : context.slots[name];
+    if (slot !== undefined && slot.output === undefined) {
+      const of = byJob.get(slot.actorId);
+      if (of === undefined) byJob.set(slot.actorId, [status]);
+      else of.push(status);
+      continue;
+    }
+    // No job of ours runs this task: say so, acknowledge it, and kill it while it runs.
+    enqueue({ type: 'notify', params: { type: 'unknownTask', taskId, state: status.state } });
+    const agentId = status.agent_id?.value;
+    if (status.uuid !== undefined && agentId !== undefined) {
+      enqueue({ type: 'sendCall', params: { call: acknowledgeCall(agentId, taskId, status.uuid), independent: true } });
+    }
+    if (!isTerminalState(status.state) && context.connected) {
+      enqueue({ type: 'sendCall', params: { call: killCall(taskId, agentId) } });
+    }
   }
-  // No job of ours runs this task: say so, acknowledge it, and kill it while it runs.
-  enqueue({ type: 'notify', params: { type: 'unknownTask', taskId, state: status.state } });
-  const agentId = status.agent_id?.value;
-  if (status.uuid !== undefined && agentId !== undefined) {
-    enqueue({ type: 'sendCall', params: { call: acknowledgeCall(agentId, taskId, status.uuid), independent: true } });
-  }
-  if (!isTerminalState(status.state) && context.connected) {
-    enqueue({ type: 'sendCall', params: { call: killCall(taskId, agentId) } });
+  for (const [actorId, of] of byJob) {
+    if (event.type === 'mesos.update' || of.length === statuses.length) enqueue.sendTo(actorId, event);
+    else if (of.length === 1) enqueue.sendTo(actorId, { type: 'mesos.update', generation: event.generation, status: of[0]! });
+    else enqueue.sendTo(actorId, { type: 'mesos.updates', generation: event.generation, statuses: of });
   }
 }));
 
@@ -521,6 +536,7 @@ export const supervisorMachine = base.extend({
     // An ACCEPT that never reached the master: each job takes back its own tasks of it.
     'call.unsent': { actions: 'forwardToJobs' },
     'mesos.update': { actions: 'routeUpdate' },
+    'mesos.updates': { actions: 'routeUpdate' },
     'mesos.offers': { actions: 'planOffers' },
     'job.offersWanted': { actions: 'recordOffersWanted' },
     'job.launching': { actions: 'collectLaunches' },

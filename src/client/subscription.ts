@@ -13,6 +13,7 @@ import { subscribeCall } from '../../machines/policy/calls.js';
 import { decodeEvent, encodeCall, formatForContentType } from '../mesos/codec.js';
 import { MesosError, errorForResponse } from '../mesos/errors.js';
 import { RecordIODecoder } from '../mesos/recordio.js';
+import type { Event, TaskStatus } from '../mesos/types.js';
 import { networkError, toErrorRecord } from './errors.js';
 import { mapEvent } from './event-mapper.js';
 import type { LeaderSource } from './leader-source.js';
@@ -129,24 +130,42 @@ export function createSubscriptionLogic(deps: SubscriptionDeps) {
     const decoder = new RecordIODecoder();
     const debug = log.isLevelEnabled('debug');
     let errorMessage: string | undefined;
+    const handle = (event: Event): void => {
+      if (event.type === 'SUBSCRIBED' && event.subscribed) {
+        const frameworkId = event.subscribed.framework_id.value;
+        session.set({ generation, baseUrl: s.baseUrl, streamId: s.streamId, frameworkId });
+        emit({
+          type: 'conn.subscribed', generation, streamId: s.streamId, master, frameworkId,
+          heartbeatIntervalSeconds: event.subscribed.heartbeat_interval_seconds ?? 15,
+          ...(event.subscribed.master_info ? { masterInfo: event.subscribed.master_info } : {}),
+        });
+        return;
+      }
+      if (event.type === 'ERROR') errorMessage = event.error?.message ?? '';
+      emit(mapEvent(event, generation, now()));
+    };
+    // The consecutive UPDATEs of a chunk go to the machines as one event (`mesos.updates`).
+    let updates: TaskStatus[] = [];
+    const flushUpdates = (): void => {
+      if (updates.length === 0) return;
+      emit(updates.length === 1 ? { type: 'mesos.update', generation, status: updates[0]! } : { type: 'mesos.updates', generation, statuses: updates });
+      updates = [];
+    };
     try {
       for await (const chunk of s.body) {
-        for (const record of decoder.push(chunk)) {
-          const event = decodeEvent(record, s.format);
-          const receivedAt = now();
-          if (debug) log.debug({ event: event.type ?? 'UNKNOWN', generation }, `event ${event.type ?? 'UNKNOWN'}`);
-          if (event.type === 'SUBSCRIBED' && event.subscribed) {
-            const frameworkId = event.subscribed.framework_id.value;
-            session.set({ generation, baseUrl: s.baseUrl, streamId: s.streamId, frameworkId });
-            emit({
-              type: 'conn.subscribed', generation, streamId: s.streamId, master, frameworkId,
-              heartbeatIntervalSeconds: event.subscribed.heartbeat_interval_seconds ?? 15,
-              ...(event.subscribed.master_info ? { masterInfo: event.subscribed.master_info } : {}),
-            });
-            continue;
+        try {
+          for (const record of decoder.push(chunk)) {
+            const event = decodeEvent(record, s.format);
+            if (debug) log.debug({ event: event.type ?? 'UNKNOWN', generation }, `event ${event.type ?? 'UNKNOWN'}`);
+            if (event.type === 'UPDATE' && event.update) {
+              updates.push(event.update.status);
+              continue;
+            }
+            flushUpdates();
+            handle(event);
           }
-          if (event.type === 'ERROR') errorMessage = event.error?.message ?? '';
-          emit(mapEvent(event, generation, receivedAt));
+        } finally {
+          flushUpdates();
         }
       }
     } catch (err) {

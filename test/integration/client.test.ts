@@ -148,6 +148,28 @@ describe('subscription actor', () => {
     });
   }
 
+  it('gives the consecutive UPDATEs of one chunk as one mesos.updates event, in stream order', async (t) => {
+    const status = (id: string, state: 'TASK_RUNNING' | 'TASK_FINISHED') => ({ task_id: { value: id }, state, uuid: Buffer.from(`u-${id}-${state}`).toString('base64') });
+    const update = (id: string, state: 'TASK_RUNNING' | 'TASK_FINISHED'): Event => ({ type: 'UPDATE', update: { status: status(id, state) } });
+    const master = await fakeMaster(t, (_req, res) => {
+      startStream(res, 'protobuf')(subscribed());
+      // One write: three updates, a rescind, two updates (a chunk of the stream as the master's bursts give them).
+      const chunk = [update('t1', 'TASK_RUNNING'), update('t2', 'TASK_RUNNING'), update('t1', 'TASK_FINISHED'), { type: 'RESCIND', rescind: { offer_id: { value: 'o1' } } } as Event, update('t3', 'TASK_RUNNING'), update('t2', 'TASK_FINISHED')];
+      res.write(Buffer.concat(chunk.map((e) => encodeRecord(encodeEvent(e, 'protobuf')))));
+      res.write(encodeRecord(encodeEvent({ type: 'HEARTBEAT' }, 'protobuf')));
+    });
+    const c = setupClient(t, [master.url]);
+    const run = runSubscription(t, c.logic);
+    await run.next((e) => e.type === 'mesos.heartbeat');
+    const seen = run.events.filter((e) => e.type !== 'conn.subscribed' && e.type !== 'mesos.heartbeat');
+    // Every update once, in stream order, none across the RESCIND.
+    const flat = seen.flatMap((e): unknown[] => (e.type === 'mesos.update' ? [e.status] : e.type === 'mesos.updates' ? e.statuses : [e.type]));
+    assert.deepEqual(flat, [status('t1', 'TASK_RUNNING'), status('t2', 'TASK_RUNNING'), status('t1', 'TASK_FINISHED'), 'mesos.rescind', status('t3', 'TASK_RUNNING'), status('t2', 'TASK_FINISHED')]);
+    for (const e of seen) if (e.type === 'mesos.updates') assert.ok(e.statuses.length >= 2 && e.generation === 7);
+    // Written at once on loopback, the chunk arrives whole: two events of updates, not five.
+    assert.deepEqual(seen.map((e) => e.type), ['mesos.updates', 'mesos.rescind', 'mesos.updates']);
+  });
+
   it('re-subscribes with the framework id in the call and in FrameworkInfo, and suppressed roles', async (t) => {
     const master = await fakeMaster(t, (_req, res) => { startStream(res, 'protobuf')(subscribed('fw-9')); });
     const c = setupClient(t, [master.url]);

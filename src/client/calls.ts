@@ -123,7 +123,8 @@ interface CallResponse { statusCode: number; body: string; location: string | un
  * broken connection under it fails it as before.
  */
 function dispatchCall(transport: MesosTransport, target: CallTarget, exclusive: boolean, body: Uint8Array | string): Promise<CallResponse> {
-  return new Promise((resolve, reject) => {
+  transport.backlog.made();
+  return new Promise<CallResponse>((resolve, reject) => {
     let reason: Error | undefined;
     let abort: ((err: Error) => void) | undefined;
     let statusCode = 0;
@@ -170,5 +171,5 @@ function dispatchCall(transport: MesosTransport, target: CallTarget, exclusive: 
       clearTimeout(timer);
       reject(err as Error);
     }
-  });
+  }).finally(() => transport.backlog.settled());
 }

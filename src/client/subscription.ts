@@ -24,6 +24,16 @@ import type { MesosTransport } from './transport.js';
 /** Redirects followed within one attempt before giving up (the machine backs off). */
 export const MAX_REDIRECTS = 5;
 
+/**
+ * With this many calls made and unanswered, the stream reads no further chunk
+ * until fewer than BACKLOG_RESUME are left (or BACKLOG_MAX_PAUSE_MS passed, so
+ * that heartbeats are still read well within the watchdog's 5 intervals):
+ * see call-backlog.ts.
+ */
+export const BACKLOG_PAUSE = 1024;
+export const BACKLOG_RESUME = 256;
+export const BACKLOG_MAX_PAUSE_MS = 5_000;
+
 export interface SubscriptionDeps {
   source: LeaderSource;
   transport: MesosTransport;
@@ -167,6 +177,7 @@ export function createSubscriptionLogic(deps: SubscriptionDeps) {
         } finally {
           flushUpdates();
         }
+        if (transport.backlog.size >= BACKLOG_PAUSE) await transport.backlog.drained(BACKLOG_RESUME, BACKLOG_MAX_PAUSE_MS);
       }
     } catch (err) {
       if (signal.aborted) throw err;

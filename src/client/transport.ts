@@ -6,6 +6,7 @@
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { CONTENT_TYPES, type WireFormat } from '../mesos/codec.js';
+import { CallBacklog } from './call-backlog.js';
 import type { Credentials } from './credentials.js';
 import { coalescingConnector } from './write-coalescing.js';
 
@@ -40,6 +41,8 @@ export class MesosTransport {
    * together (write-coalescing.ts).
    */
   readonly callDispatcher: Dispatcher;
+  /** The calls made and not yet answered (the event stream waits while there are too many). */
+  readonly backlog = new CallBacklog();
   readonly #credentials: Credentials | undefined;
 
   constructor(options: TransportOptions) {

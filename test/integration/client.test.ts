@@ -17,7 +17,7 @@ import type { LeaderSource } from '../../src/client/leader-source.js';
 import { SessionHolder } from '../../src/client/session.js';
 import { resolveRedirect } from '../../src/client/master-address.js';
 import { StaticLeaderSource } from '../../src/client/static-leader-source.js';
-import { createSubscriptionLogic } from '../../src/client/subscription.js';
+import { BACKLOG_PAUSE, BACKLOG_RESUME, createSubscriptionLogic } from '../../src/client/subscription.js';
 import { MesosTransport } from '../../src/client/transport.js';
 import { coalesceWritesPerTick } from '../../src/client/write-coalescing.js';
 import { decodeCall, encodeEvent, formatForContentType, type WireFormat } from '../../src/mesos/codec.js';
@@ -89,8 +89,8 @@ function runSubscription(t: TestContext, logic: ReturnType<typeof createSubscrip
   return { events, next, actor };
 }
 
-function setupClient(t: TestContext, urls: string[], opts: { format?: WireFormat; credentials?: Credentials; source?: LeaderSource } = {}) {
-  const transport = new MesosTransport({ format: opts.format ?? 'protobuf', callTimeoutMs: 5000, ...(opts.credentials ? { credentials: opts.credentials } : {}) });
+function setupClient(t: TestContext, urls: string[], opts: { format?: WireFormat; credentials?: Credentials; source?: LeaderSource; callTimeoutMs?: number } = {}) {
+  const transport = new MesosTransport({ format: opts.format ?? 'protobuf', callTimeoutMs: opts.callTimeoutMs ?? 5000, ...(opts.credentials ? { credentials: opts.credentials } : {}) });
   t.after(() => transport.close());
   const session = new SessionHolder();
   const sink = logSink();
@@ -374,6 +374,51 @@ describe('call sender', () => {
 });
 
 describe('calls on the wire', () => {
+  it('stops reading the event stream while too many calls are unanswered, and reads on once they are answered (or after the longest pause)', async (t) => {
+    const held: ServerResponse[] = [];
+    let send: ((e: Event) => void) | undefined;
+    const m = await fakeMaster(t, (_req, res, call) => {
+      if (call.type === 'SUBSCRIBE') {
+        send = startStream(res, 'protobuf');
+        send(subscribed());
+        return;
+      }
+      held.push(res);
+    });
+    const c = setupClient(t, [m.url], { callTimeoutMs: 60_000 });
+    const run = runSubscription(t, c.logic);
+    await run.next((e) => e.type === 'conn.subscribed');
+    const sender = new CallSender({ transport: c.transport, session: c.session, log: c.sink.log, onSubscriptionLost: () => assert.fail('not a loss') });
+    const calls = Array.from({ length: BACKLOG_PAUSE }, () => sender.send({ type: 'REVIVE' }, 7));
+    assert.equal(c.transport.backlog.size, BACKLOG_PAUSE, 'every call made and unanswered is counted');
+    const heartbeats = (): number => run.events.filter((e) => e.type === 'mesos.heartbeat').length;
+
+    send!({ type: 'HEARTBEAT' });
+    await run.next((e) => e.type === 'mesos.heartbeat');
+    send!({ type: 'HEARTBEAT' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(heartbeats(), 1, 'the chunk read while the calls piled up is handled; the next waits in the socket');
+
+    // The master answers what it has, again and again (32 are pipelined at a time).
+    let answered = false;
+    const all = Promise.all(calls).then((outs) => { answered = true; return outs; });
+    while (!answered) {
+      for (const res of held.splice(0)) { res.writeHead(202); res.end(); }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal((await all).every((o) => o.kind === 'sent'), true);
+    await run.next((e) => e.type === 'mesos.heartbeat' && heartbeats() === 2);
+
+    // A call connection that answers nothing holds the stream back for BACKLOG_MAX_PAUSE_MS at most.
+    const stuck = Array.from({ length: BACKLOG_PAUSE }, () => sender.send({ type: 'REVIVE' }, 7));
+    send!({ type: 'HEARTBEAT' });
+    send!({ type: 'HEARTBEAT' });
+    await run.next((e) => e.type === 'mesos.heartbeat' && heartbeats() === 4);
+    assert.ok(c.transport.backlog.size >= BACKLOG_RESUME, 'read on while the calls were still unanswered');
+    for (const res of held.splice(0)) { res.writeHead(202); res.end(); }
+    await Promise.all(stuck);
+  });
+
   it('pipelines calls on one connection in the order they were made; an ACCEPT waits until the calls before it are answered', async (t) => {
     const held: ServerResponse[] = [];
     const seen: Array<{ type: string; port: number | undefined; unanswered: number }> = [];

@@ -113,10 +113,6 @@ function plainEmpty(b: PlainBag): boolean {
   return b.cpus <= 0 && b.mem <= 0 && b.disk <= 0 && b.ports.length === 0;
 }
 
-export function isEmptyBag(b: ResourceBag): boolean {
-  return plainEmpty(b) && [...(b.reserved?.values() ?? [])].every(plainEmpty) && (b.volumes?.size ?? 0) === 0;
-}
-
 /**
  * What may be offered to `role`: the unreserved resources and those reserved
  * for the role or one of its ancestors (Resources::allocatableTo); without

@@ -115,3 +115,10 @@ export function runCli(t: Pick<TestContext, 'after'>, args: string[], options: {
     },
   };
 }
+
+/** A temporary directory for one test, removed after it. */
+export function tempDir(t: Pick<TestContext, 'after'>, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -4,20 +4,18 @@
  * act on the job they name only; /metrics labels each job's counters.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { withCluster } from '../helpers/emulator.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
 describe('--jobs with --http-port', () => {
   it('lists every job, keeps runs and tasks per job, and controls one job at a time', async (t) => {
     const cluster = await withCluster(t);
-    const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-api-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'cli-jobs-api-');
     const file = join(dir, 'jobs.yaml');
     writeFileSync(file, [
       'jobs:',

@@ -6,14 +6,13 @@
  * jobs it knows and starts the new ones.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Cluster } from '../../src/emulator/index.js';
 import { withCluster } from '../helpers/emulator.js';
 import { withZooKeeper } from '../helpers/zookeeper.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
@@ -26,8 +25,7 @@ describe('--jobs with --ha', () => {
   it('a standby with another jobs file says so once, drains the job it does not know with that job\'s grace, carries on with the others', { timeout: 90_000 }, async (t) => {
     const zk = await withZooKeeper(t);
     const cluster = await withCluster(t);
-    const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-ha-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'cli-jobs-ha-');
     // a's first round still runs when the leader is killed.
     const a = '  - { name: a, cmd: "sleep 6", maxtasks: 1, rounds: 2, wait: 0 }';
     const leaderFile = join(dir, 'leader.yaml');

@@ -8,19 +8,17 @@
  * stopped, exits 1 (a job's last round did not succeed).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { requestValid } from '../observability/openapi-validator.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
 describe('--jobs: POST kill on a running round', () => {
   it('ends the round killed (not a success): its run says so and the after: child does not run', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-kill-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'cli-jobs-kill-');
     const file = join(dir, 'jobs.yaml');
     writeFileSync(file, [
       'jobs:',

@@ -9,22 +9,20 @@
  * run and started again on the same state file, it carries both on.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import { readStateFile } from '../../src/state/state-file.js';
 import { withCluster } from '../helpers/emulator.js';
 import { requestValid } from '../observability/openapi-validator.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
 describe('--jobs with concurrency: allow', () => {
   it('runs two rounds of a job at the same time, each with its own run and outcome', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-overlap-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'cli-jobs-overlap-');
     const file = join(dir, 'jobs.yaml');
     writeFileSync(file, [
       'jobs:',
@@ -80,8 +78,7 @@ describe('--jobs with concurrency: allow', () => {
 
   it('carries every round in flight on after SIGKILL and restart, launching nothing twice', async (t) => {
     const cluster = await withCluster(t);
-    const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-overlap-restart-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'cli-jobs-overlap-restart-');
     const file = join(dir, 'jobs.yaml');
     const stateFile = join(dir, 'state.json');
     writeFileSync(file, [

@@ -5,19 +5,17 @@
  * higher priority is served first.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import type { Cluster } from '../../src/emulator/index.js';
 import { withCluster } from '../helpers/emulator.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
 function jobsFile(t: Pick<TestContext, 'after'>, lines: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-priority-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'cli-jobs-priority-');
   const file = join(dir, 'jobs.yaml');
   writeFileSync(file, ['jobs:', ...lines, ''].join('\n'));
   return file;

@@ -8,19 +8,17 @@
  * leaves with its last job.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import { withCluster } from '../helpers/emulator.js';
 import type { Call } from '../../src/mesos/types.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
 function jobsFile(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-reload-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'cli-jobs-reload-');
   return join(dir, 'jobs.yaml');
 }
 

@@ -6,22 +6,19 @@
  * exit 2, nothing sent to the master).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import type { Cluster } from '../../src/emulator/index.js';
 import { readStateFile } from '../../src/state/state-file.js';
 import type { TaskInfo } from '../../src/mesos/types.js';
 import { withCluster } from '../helpers/emulator.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
 function scratch(t: Pick<TestContext, 'after'>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cli-jobs-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return tempDir(t, 'cli-jobs-');
 }
 
 function launched(cluster: Cluster): { at: number; task: TaskInfo }[] {

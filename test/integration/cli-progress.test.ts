@@ -4,12 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { withCluster } from '../helpers/emulator.js';
-import { ensureBuilt, MAIN } from './cli-harness.js';
+import { ensureBuilt, MAIN, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
@@ -18,8 +17,7 @@ const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 describe('progress line on a terminal', () => {
   it('with --jobs draws a segment for each job\'s round and a line for each round that ends', async (t) => {
     const cluster = await withCluster(t);
-    const dir = mkdtempSync(join(tmpdir(), 'cli-progress-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'cli-progress-');
     const file = join(dir, 'jobs.yaml');
     writeFileSync(file, [
       'jobs:',

@@ -5,13 +5,11 @@
  * through the control API is still paused after it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { readStateFile } from '../../src/state/state-file.js';
 import { withCluster } from '../helpers/emulator.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 before(() => ensureBuilt());
@@ -19,8 +17,7 @@ before(() => ensureBuilt());
 describe('CLI restart', () => {
   it('carries on from the state file after being killed', async (t) => {
     const cluster = await withCluster(t);
-    const dir = mkdtempSync(join(tmpdir(), 'cli-restart-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'cli-restart-');
     const stateFile = join(dir, 'state.json');
     const args = ['--master', cluster.masters[0]!.hostPort, '--state-file', stateFile, '--cmd', 'sleep 2', '--maxtasks', '2', '--rounds', '1', '--wait', '0'];
 
@@ -50,8 +47,7 @@ describe('CLI restart', () => {
 
   it('a pause survives SIGKILL and restart: no round starts until resumed', async (t) => {
     const cluster = await withCluster(t);
-    const dir = mkdtempSync(join(tmpdir(), 'cli-restart-pause-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'cli-restart-pause-');
     const stateFile = join(dir, 'state.json');
     // A cooldown of 1 s: unpaused, round 2 would start a second after round 1.
     const args = ['--master', cluster.masters[0]!.hostPort, '--state-file', stateFile, '--name', 'etl', '--cmd', 'true', '--maxtasks', '1', '--wait', '1', '--http-port', '0'];

@@ -3,14 +3,14 @@
  * cooldown, acknowledgements, TaskInfo contents, exit status, both wire formats.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Cluster } from '../../src/emulator/index.js';
 import type { Call, TaskInfo } from '../../src/mesos/types.js';
 import { withCluster } from '../helpers/emulator.js';
-import { ensureBuilt, runCli } from './cli-harness.js';
+import { ensureBuilt, runCli, tempDir } from './cli-harness.js';
 
 before(() => ensureBuilt());
 
@@ -122,8 +122,7 @@ for (const format of ['protobuf', 'json'] as const) {
 describe('task contents and failures', () => {
   it('sends resources, command, environment, URIs and the Docker container', async (t) => {
     const cluster = await withCluster(t);
-    const dir = mkdtempSync(join(tmpdir(), 'uri-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'uri-');
     writeFileSync(join(dir, 'input.txt'), 'payload\n');
     const cli = runCli(t, ['--master', cluster.masters[0]!.hostPort, '--cmd', 'grep -q payload input.txt && test "$GREETING" = hello',
       '--cpu', '0.25', '--mem', '32', '--maxtasks', '1', '--rounds', '1', '--wait', '0',
@@ -154,8 +153,7 @@ describe('task contents and failures', () => {
 
   it('runs the command with its environment and fetched URI, and exits 0', async (t) => {
     const cluster = await withCluster(t);
-    const dir = mkdtempSync(join(tmpdir(), 'uri-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'uri-');
     writeFileSync(join(dir, 'input.txt'), 'payload\n');
     const cli = runCli(t, ['--master', cluster.masters[0]!.hostPort, '--cmd', 'grep -q payload input.txt && test "$GREETING" = hello',
       '--maxtasks', '1', '--rounds', '1', '--wait', '0', '--env', 'GREETING=hello', '--uri', `file://${join(dir, 'input.txt')}`]);
